@@ -1,0 +1,36 @@
+"""Build an agent from the configuration: one model per distinct spec, shared by the roles."""
+
+from __future__ import annotations
+
+from ..config import PlanActConfig
+from ..llm.base import LLM
+from ..llm.registry import load_model
+from .loop import AgentConfig, PlanActAgent
+
+
+def agent_config(cfg: PlanActConfig) -> AgentConfig:
+    a = cfg.agent
+    return AgentConfig(
+        use_planner=not a.no_planner, replan=a.replan, cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
+        planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
+        temperature=a.temperature, use_grammar=a.grammar, prompt_version=a.prompt_version, prompt_dir=a.prompt_dir,
+    )
+
+
+def build_agent(cfg: PlanActConfig, models: dict[str, LLM] | None = None) -> PlanActAgent:
+    """`models` caches loaded backends by spec, so that the same model serves several roles."""
+    cache = models if models is not None else {}
+
+    def get(spec: str) -> LLM:
+        if spec not in cache:
+            cache[spec] = load_model(spec)
+        return cache[spec]
+
+    ac = agent_config(cfg)
+    executor = get(cfg.models.executor)
+    planner = replanner = None
+    if ac.use_planner:
+        planner = get(cfg.models.planner)
+        if ac.replan == "every-step":
+            replanner = get(cfg.models.replanner or cfg.models.planner)
+    return PlanActAgent(executor=executor, planner=planner, replanner=replanner, config=ac)

@@ -1,0 +1,57 @@
+"""GBNF grammars that keep a small local model's output well-formed (llama.cpp honours them;
+OpenAI-compatible servers can with ?grammar_field=guided_grammar)."""
+
+from __future__ import annotations
+
+import json
+
+from ..web.actions import ACTION_SPACE
+
+_TEXT = r'[^"\\\n]{0,80}'
+_LINE = r"[^\n]{1,160}"
+
+
+def _lit(s: str) -> str:
+    return json.dumps(s)
+
+
+def _think(cot: bool) -> str:
+    # The "<think>" itself comes from the prefill; the grammar starts inside the reasoning.
+    return r'think ::= [^<]{1,600} "</think>\n"' if cot else ""
+
+
+def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True) -> str:
+    """Any action of the action space, with element ids restricted to those on the page."""
+    ids = sorted(set(element_ids)) or [0]
+    rules = [f"root ::= {'think ' if cot else ''}elem? {'note? ' if notes else ''}call"]
+    rules.append(r'elem ::= "# Element: " [^\n]{1,80} "\n"')
+    rules.append(r'note ::= "# Note: " [^\n]{1,120} "\n"')
+    alts = []
+    for i, (name, args) in enumerate(ACTION_SPACE.items()):
+        parts = [f'"do(action=" {_lit(_lit(name))}']
+        if "argument" in args:
+            parts.append('", argument=\\"" text "\\""')
+        if "element" in args:
+            parts.append('", element=\\"" id "\\""')
+        parts.append('")"')
+        rules.append(f"a{i} ::= " + " ".join(parts))
+        alts.append(f"a{i}")
+    rules.append('exit ::= "exit(message=\\"" text "\\")"')
+    rules.append("call ::= " + " | ".join([*alts, "exit"]))
+    rules.append("id ::= " + " | ".join(_lit(str(i)) for i in ids))
+    rules.append(f"text ::= {_TEXT}")
+    if cot:
+        rules.append(_think(cot))
+    return "\n".join(rules) + "\n"
+
+
+def plan_grammar(max_steps: int = 6, cot: bool = False) -> str:
+    """`## Step N / Reasoning: / Step:` blocks, numbered 1..k for k <= max_steps."""
+    rules = [f"root ::= {'think ' if cot else ''}s1"]
+    for n in range(1, max_steps + 1):
+        tail = f" s{n + 1}?" if n < max_steps else ""
+        rules.append(f's{n} ::= "## Step {n}\\nReasoning: " line "\\nStep: " line "\\n"{tail}')
+    rules.append(f"line ::= {_LINE}")
+    if cot:
+        rules.append(_think(cot))
+    return "\n".join(rules) + "\n"

@@ -1,0 +1,190 @@
+"""The Plan-and-Act loop: plan, then act step by step, replanning after every action if asked."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any, Literal, Protocol
+
+from ..llm.base import LLM
+from ..web.actions import Action
+from ..web.env import ActionResult
+from ..web.observation import Observation
+from .plan import Plan
+from .prompts import DEFAULT_VERSION
+from .roles import ExecutorRole, PlannerRole, RoleOutput, RoleSettings, fallback_plan
+from .trace import PlanVersion, StepRecord, Trajectory
+
+
+class Environment(Protocol):
+    def observe(self) -> Observation: ...
+
+    def act(self, action: Action) -> ActionResult: ...
+
+    def finished(self) -> bool:
+        """True once the environment itself ended the episode (e.g. MiniWoB's done flag)."""
+        ...
+
+
+@dataclass
+class AgentConfig:
+    use_planner: bool = True
+    replan: Literal["every-step", "never"] = "every-step"
+    cot: bool = False
+    max_steps: int = 25
+    max_repeats: int = 3  # identical action, page unchanged, this many times in a row = loop
+    planner_max_tokens: int = 512
+    executor_max_tokens: int = 256
+    cot_extra_tokens: int = 512
+    temperature: float = 0.0
+    use_grammar: bool = True
+    prompt_version: str = DEFAULT_VERSION
+    prompt_dir: str | None = None
+    snippet_chars: int = 400
+
+
+Event = Callable[[str, dict[str, Any]], None]
+
+
+class PlanActAgent:
+    def __init__(self, executor: LLM, planner: LLM | None = None, replanner: LLM | None = None,
+                 config: AgentConfig | None = None) -> None:
+        self.config = cfg = config or AgentConfig()
+        extra = cfg.cot_extra_tokens if cfg.cot else 0
+        plan_settings = RoleSettings(cfg.planner_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar)
+        self.executor = ExecutorRole(
+            executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar),
+            cfg.prompt_version, cfg.prompt_dir)
+        self.planner = self.replanner = None
+        if cfg.use_planner:
+            if planner is None:
+                raise ValueError("use_planner is set but no planner model was given")
+            self.planner = PlannerRole(planner, plan_settings, "planner", cfg.prompt_version, cfg.prompt_dir)
+            if cfg.replan == "every-step":
+                self.replanner = PlannerRole(replanner or planner, plan_settings, "replanner",
+                                             cfg.prompt_version, cfg.prompt_dir)
+
+    # ---------------------------------------------------------------------------------------
+    def describe(self) -> tuple[dict[str, str], dict[str, str]]:
+        models = {"executor": self.executor.llm.name}
+        prompts = {"executor": self.executor.prompt.id}
+        for role in (self.planner, self.replanner):
+            if role is not None:
+                models[role.role] = role.llm.name
+                prompts[role.role] = role.prompt.id
+        return models, prompts
+
+    def _record_plan(self, traj: Trajectory, role: str, step: int, plan: Plan | None, out: RoleOutput,
+                     error: str | None, previous: Plan | None, emit: Event) -> Plan:
+        traj.llm_calls.extend(out.calls)
+        if plan is None:
+            plan = previous or fallback_plan(traj.task)
+        traj.plans.append(PlanVersion(step, role, plan.to_dict(), plan.render(), out.raw, out.reasoning, error))
+        emit("plan", {"role": role, "after_step": step, "text": plan.render(), "error": error,
+                      "reasoning": out.reasoning})
+        return plan
+
+    @staticmethod
+    def history_text(steps: list[StepRecord], snippets: list[str]) -> str:
+        lines = []
+        for rec, snip in zip(steps, snippets):
+            if rec.action is None:
+                lines.append(f"Step {rec.index}: (no valid action: {rec.parse_error})")
+                continue
+            desc = f"Step {rec.index}: {rec.action}"
+            if rec.note:
+                desc += f"  # Note: {rec.note}"
+            lines.append(desc)
+            if rec.element is not None:
+                lines.append(f"  on: {snip}")
+            if rec.action_error:
+                lines.append(f"  failed: {rec.action_error}")
+        return "\n".join(lines)
+
+    def run(self, env: Environment, task: str, on_event: Event | None = None,
+            trajectory: Trajectory | None = None) -> Trajectory:
+        cfg = self.config
+        emit = on_event or (lambda kind, payload: None)
+        traj = trajectory or Trajectory(task=task)
+        traj.config = asdict(cfg)
+        traj.models, traj.prompts = self.describe()
+        started = time.perf_counter()
+        try:
+            self._run(env, task, traj, emit)
+        except Exception as err:  # noqa: BLE001 - the trace keeps what happened before the failure
+            traj.status, traj.error = "error", f"{type(err).__name__}: {err}"
+            emit("error", {"error": traj.error})
+        traj.wall_s = time.perf_counter() - started
+        emit("done", {"status": traj.status, "answer": traj.answer, "steps": len(traj.steps)})
+        return traj
+
+    def _run(self, env: Environment, task: str, traj: Trajectory, emit: Event) -> None:
+        cfg = self.config
+        t0 = time.perf_counter()
+        obs = env.observe()
+        observe_s = time.perf_counter() - t0
+        traj.start_url = traj.start_url or obs.url
+        plan: Plan | None = None
+        if self.planner is not None:
+            p, out, err = self.planner.plan(task, obs)
+            plan = self._record_plan(traj, "planner", 0, p, out, err, None, emit)
+        snippets: list[str] = []
+        notes: list[str] = []
+        feedback: str | None = None
+        repeats = 0
+        traj.status = "max_steps"
+        for index in range(1, cfg.max_steps + 1):
+            variables = {
+                "task": task,
+                "plan": plan.render() if plan else "",
+                "notes": notes,
+                "history": self.history_text(traj.steps, snippets),
+                "feedback": feedback,
+                "url": obs.url,
+                "html": obs.html,
+            }
+            action, out, parse_error = self.executor.next_action(variables, obs, index, feedback)
+            traj.llm_calls.extend(out.calls)
+            rec = StepRecord(index=index, url=obs.url, observation=obs.html, observation_tokens=obs.tokens,
+                             raw_html_chars=obs.raw_html_chars, raw_output=out.raw, reasoning=out.reasoning,
+                             parse_error=parse_error, plan_version=len(traj.plans) - 1 if traj.plans else None,
+                             observe_s=observe_s, screenshot_bytes=obs.screenshot)
+            traj.steps.append(rec)
+            if action is None:
+                feedback = parse_error
+                snippets.append("")
+                emit("action", {"step": index, "raw": out.raw, "error": parse_error})
+                continue
+            rec.action, rec.element, rec.note = action.call(), action.element, action.note
+            if action.note:
+                notes.append(action.note)
+            snippets.append(obs.snippet(action.element, cfg.snippet_chars))
+            if action.is_exit:
+                traj.answer, traj.status = action.message, "exit"
+                emit("action", {"step": index, "action": rec.action, "raw": out.raw})
+                break
+            result = env.act(action)
+            rec.act_s = result.elapsed_s
+            rec.action_error = result.error
+            feedback = result.error
+            emit("action", {"step": index, "action": rec.action, "raw": out.raw, "error": result.error})
+            t0 = time.perf_counter()
+            new_obs = env.observe()
+            observe_s = time.perf_counter() - t0
+            same = new_obs.digest == obs.digest and len(traj.steps) > 1 and traj.steps[-2].action == rec.action
+            repeats = repeats + 1 if same else 0
+            obs = new_obs
+            if env.finished():
+                traj.status = "env_done"
+                break
+            if repeats + 1 >= cfg.max_repeats:
+                traj.status = "loop"
+                emit("loop", {"step": index, "action": rec.action})
+                break
+            if self.replanner is not None:
+                history = self.history_text(traj.steps, snippets)
+                p, out, err = self.replanner.replan(task, plan, history, obs, step=index)
+                plan = self._record_plan(traj, "replanner", index, p, out, err, plan, emit)
+        traj.final_url = obs.url
+        traj.final_screenshot_bytes = obs.screenshot

@@ -1,0 +1,50 @@
+"""Versioned prompt templates (package data `prompts/<role>.<version>.yaml`), rendered with Jinja2
+StrictUndefined so that a missing variable fails loudly."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+import jinja2
+import yaml
+
+ROLES = ("planner", "executor", "replanner")
+DEFAULT_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class PromptTemplate:
+    role: str
+    version: str
+    system: jinja2.Template
+    user: jinja2.Template
+
+    @property
+    def id(self) -> str:
+        return f"{self.role}.{self.version}"
+
+    def render(self, **variables) -> tuple[str, str]:
+        return self.system.render(**variables).strip(), self.user.render(**variables).strip()
+
+
+def load_prompt(role: str, version: str = DEFAULT_VERSION, directory: str | Path | None = None) -> PromptTemplate:
+    """Load `<role>.<version>.yaml` from `directory` (a user's own prompts) or from the package."""
+    name = f"{role}.{version}.yaml"
+    if directory is not None:
+        text = (Path(directory) / name).read_text(encoding="utf-8")
+    else:
+        path = resources.files("planact.agent").joinpath("prompts", name)
+        if not path.is_file():
+            raise FileNotFoundError(f"no prompt {name} in the package; versions: {', '.join(list_versions(role))}")
+        text = path.read_text(encoding="utf-8")
+    data = yaml.safe_load(text)
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
+    return PromptTemplate(role, str(data.get("version", version)), env.from_string(data["system"]),
+                          env.from_string(data["user"]))
+
+
+def list_versions(role: str) -> list[str]:
+    folder = resources.files("planact.agent").joinpath("prompts")
+    return sorted(p.name.split(".")[1] for p in folder.iterdir() if p.name.startswith(role + "."))

@@ -1,0 +1,116 @@
+"""The three roles. Each renders its versioned prompt, calls its model, strips reasoning, parses,
+and turns malformed output into feedback instead of a crash."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions
+from ..web.actions import Action, ParseError, parse_action
+from ..web.observation import Observation
+from .cot import split_reasoning
+from .grammars import action_grammar, plan_grammar
+from .plan import Plan, PlanParseError, PlanStep, parse_plan
+from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
+from .trace import LLMCall
+
+
+@dataclass
+class RoleSettings:
+    max_tokens: int = 512
+    temperature: float = 0.0
+    cot: bool = False
+    use_grammar: bool = True  # only servers/runtimes that take GBNF use it
+    max_attempts: int = 2  # a malformed answer is sent back with the error this many times - 1
+
+
+@dataclass
+class RoleOutput:
+    raw: str
+    reasoning: str | None
+    calls: list[LLMCall]
+
+
+def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings: RoleSettings,
+          step: int, grammar: str | None, feedback: str | None, attempt: int) -> tuple[Generation, LLMCall]:
+    system, user = prompt.render(**variables)
+    if feedback:
+        user += f"\n\nYour previous answer could not be used: {feedback}\nAnswer again in the required format."
+    options = GenerationOptions(
+        max_tokens=settings.max_tokens,
+        temperature=settings.temperature,
+        prefill="<think>\n" if settings.cot else "",
+        grammar=grammar if settings.use_grammar else None,
+    )
+    gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user)], options)
+    call = LLMCall(role, gen.model, gen.usage.prompt_tokens, gen.usage.completion_tokens, gen.latency_s, step,
+                   attempt, gen.notes)
+    return gen, call
+
+
+class PlannerRole:
+    """Writes the initial plan (role="planner") or rewrites the rest of it (role="replanner")."""
+
+    def __init__(self, llm: LLM, settings: RoleSettings | None = None, role: str = "planner",
+                 prompt_version: str = DEFAULT_VERSION, prompt_dir: str | None = None) -> None:
+        self.llm = llm
+        self.role = role
+        self.settings = settings or RoleSettings()
+        self.prompt = load_prompt(role, prompt_version, prompt_dir)
+
+    def run(self, variables: dict, step: int) -> tuple[Plan | None, RoleOutput, str | None]:
+        calls: list[LLMCall] = []
+        feedback: str | None = None
+        raw, reasoning = "", None
+        grammar = plan_grammar(cot=self.settings.cot)
+        for attempt in range(self.settings.max_attempts):
+            gen, call = _call(self.llm, self.role, self.prompt, {**variables, "cot": self.settings.cot},
+                              self.settings, step, grammar, feedback, attempt)
+            calls.append(call)
+            raw = gen.text
+            reasoning, answer = split_reasoning(raw)
+            try:
+                return parse_plan(answer), RoleOutput(raw, reasoning, calls), None
+            except PlanParseError as err:
+                feedback = str(err)
+        return None, RoleOutput(raw, reasoning, calls), feedback
+
+    def plan(self, task: str, obs: Observation) -> tuple[Plan | None, RoleOutput, str | None]:
+        return self.run({"task": task, "url": obs.url, "html": obs.html}, step=0)
+
+    def replan(self, task: str, plan: Plan | None, history: str, obs: Observation,
+               step: int) -> tuple[Plan | None, RoleOutput, str | None]:
+        current = plan.render() if plan else "(no plan)"
+        return self.run({"task": task, "plan": current, "history": history or "None yet.",
+                         "url": obs.url, "html": obs.html}, step=step)
+
+
+def fallback_plan(task: str) -> Plan:
+    """Used when the planner never produced a parsable plan: the task itself as one step."""
+    return Plan([PlanStep(step=f"Complete the task: {task}", reasoning="The planner's output could not be parsed.")])
+
+
+class ExecutorRole:
+    def __init__(self, llm: LLM, settings: RoleSettings | None = None, prompt_version: str = DEFAULT_VERSION,
+                 prompt_dir: str | None = None) -> None:
+        self.llm = llm
+        self.settings = settings or RoleSettings(max_tokens=256)
+        self.prompt = load_prompt("executor", prompt_version, prompt_dir)
+
+    def next_action(self, variables: dict, obs: Observation, step: int,
+                    feedback: str | None) -> tuple[Action | None, RoleOutput, str | None]:
+        """One model call (a parse failure is returned, and goes back as feedback on the next step,
+        which counts against the step budget)."""
+        grammar = action_grammar(list(obs.elements), cot=self.settings.cot)
+        gen, call = _call(self.llm, "executor", self.prompt, {**variables, "cot": self.settings.cot,
+                                                               "has_plan": bool(variables.get("plan"))},
+                          self.settings, step, grammar, feedback, 0)
+        reasoning, answer = split_reasoning(gen.text)
+        out = RoleOutput(gen.text, reasoning, [call])
+        try:
+            action = parse_action(answer)
+        except ParseError as err:
+            return None, out, str(err)
+        if action.element is not None and action.element not in obs.elements:
+            return None, out, f"element {action.element} is not on the current page; use an id from the page"
+        return action, out, None

@@ -1,0 +1,134 @@
+"""Run episodes: one (`planact run`) or many on parallel browsers with resume (`planact eval`)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import queue
+import re
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..agent.loop import Event, PlanActAgent
+from ..agent.trace import Trajectory
+from ..web.browser import BrowserOptions, BrowserSession
+from ..web.env import BrowserEnv
+from ..web.observation import ObservationOptions
+from .records import EpisodeRecord, RecordLog
+from .report import write_episode
+
+
+@dataclass
+class RunSettings:
+    browser: BrowserOptions
+    observation: ObservationOptions
+    screenshots: bool = True
+
+
+def episode_dirname(task_id: str, seed: int | None) -> str:
+    safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task_id)[:80]
+    return f"{safe}-seed{seed}" if seed is not None else safe
+
+
+def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: str, seed: int | None,
+                out_dir: Path, settings: RunSettings, on_event: Event | None = None) -> EpisodeRecord:
+    """Reset, run the agent, score, write trace + report. Infrastructure failures (the browser died,
+    the task would not load) are recorded as status "error", and the browser is restarted."""
+    traj = Trajectory(task="", suite=suite.name, task_id=task_id, seed=seed)
+    folder = out_dir / "episodes" / episode_dirname(task_id, seed)
+    try:
+        session.ensure_alive()
+        instance = suite.reset(session, task_id, seed)
+        traj.task, traj.start_url = instance.goal, instance.start_url
+        env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
+                         screenshots=settings.screenshots, done_check=lambda: suite.finished(session, instance))
+        agent.run(env, instance.goal, on_event, traj)
+        if traj.status != "error":
+            score = suite.score(session, instance, traj.answer)
+            if score is not None:
+                traj.reward, traj.raw_reward, traj.success = score.reward, score.raw_reward, score.success
+                traj.score_details = score.details
+    except Exception as err:  # noqa: BLE001 - recorded, never fatal to an eval
+        traj.status, traj.error = "error", f"{type(err).__name__}: {err}"
+    if traj.status == "error" and not session.alive():
+        session.restart()
+    trace, report = write_episode(traj, folder)
+    return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)))
+
+
+class RunConfigMismatch(RuntimeError):
+    pass
+
+
+def check_run_config(out_dir: Path, fingerprint: dict) -> None:
+    """An output folder belongs to one configuration: resuming with another would mix results."""
+    path = out_dir / "run.json"
+    digest = hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+    if path.exists():
+        old = json.loads(path.read_text())
+        if old.get("digest") != digest:
+            raise RunConfigMismatch(
+                f"{out_dir} holds a run with another configuration ({old.get('digest')} vs {digest}); "
+                "use another --output, or remove the folder"
+            )
+        return
+    out_dir.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"digest": digest, "config": fingerprint}, indent=1))
+
+
+def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str, int | None]], out_dir: Path,
+             settings: RunSettings, workers: int = 1,
+             on_record: Callable[[EpisodeRecord], None] | None = None) -> list[EpisodeRecord]:
+    """Run `jobs` (task, seed) not already in out_dir/episodes.jsonl, each worker on its own browser."""
+    log = RecordLog(out_dir / "episodes.jsonl")
+    done = log.done_keys()
+    todo: queue.Queue = queue.Queue()
+    for task_id, seed in jobs:
+        if (suite.name, task_id, seed) not in done:
+            todo.put((task_id, seed))
+    agent = make_agent()
+    results: list[EpisodeRecord] = []
+    errors: list[BaseException] = []
+
+    def worker() -> None:
+        try:
+            with BrowserSession(suite.browser_options(settings.browser)) as session:
+                while True:
+                    try:
+                        task_id, seed = todo.get_nowait()
+                    except queue.Empty:
+                        return
+                    rec = run_episode(suite, session, agent, task_id, seed, out_dir, settings)
+                    log.append(rec)
+                    results.append(rec)
+                    if on_record:
+                        on_record(rec)
+        except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
+            errors.append(err)
+
+    threads = [threading.Thread(target=worker, name=f"planact-worker-{i}", daemon=True)
+               for i in range(max(1, min(workers, todo.qsize() or 1)))]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
+
+
+def parse_seeds(text: str) -> list[int]:
+    """'0-4' -> [0..4]; '1,3,7' -> [1, 3, 7]; '0-2,10' -> [0, 1, 2, 10]."""
+    out: list[int] = []
+    for part in text.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        if "-" in part:
+            a, b = part.split("-", 1)
+            out.extend(range(int(a), int(b) + 1))
+        else:
+            out.append(int(part))
+    return out

@@ -1,0 +1,1 @@
+"""The `planact` command line."""

@@ -1,0 +1,255 @@
+"""planact run | eval | tasks | models."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.panel import Panel
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from ..config import PlanActConfig
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Plan-and-Act web agents: a planner, an executor and dynamic replanning in a real browser.")
+console = Console()
+
+ModelOpt = typer.Option(None, help="model spec, e.g. local:smollm2-135m, openai:gpt-4o, "
+                                   "openai-compatible:http://host:8000/v1#name")
+
+
+def _config(config: Optional[Path], planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
+            allow_domain, headless, grammar) -> PlanActConfig:
+    cfg = PlanActConfig.load(config)
+    return cfg.with_overrides(
+        models={"planner": planner, "executor": executor, "replanner": replanner},
+        agent={"no_planner": True if no_planner else None, "replan": replan, "cot": True if cot else None,
+               "max_steps": max_steps, "grammar": grammar},
+        browser={"allow_domains": list(allow_domain) if allow_domain else None, "headless": headless,
+                 "token_budget": token_budget},
+    )
+
+
+def _settings(cfg: PlanActConfig):
+    from ..bench.runner import RunSettings
+    from ..web.browser import BrowserOptions
+    from ..web.observation import ObservationOptions
+
+    b = cfg.browser
+    return RunSettings(
+        browser=BrowserOptions(headless=b.headless, executable_path=b.executable_path, allow_domains=b.allow_domains),
+        observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only),
+        screenshots=b.screenshots,
+    )
+
+
+def _printer(verbose: bool):
+    def on_event(kind: str, p: dict) -> None:
+        if kind == "plan":
+            title = "Initial plan" if p["after_step"] == 0 else f"Plan after step {p['after_step']}"
+            body = p["text"] + (f"\n[red](unparsable output: {p['error']})[/red]" if p["error"] else "")
+            console.print(Panel(body, title=f"{title} · {p['role']}", expand=False, border_style="blue"))
+        elif kind == "action":
+            if "action" in p:
+                line = f"[bold]step {p['step']}[/bold] {p['action']}"
+                if p.get("error"):
+                    line += f"  [red]✗ {p['error']}[/red]"
+            else:
+                line = f"[bold]step {p['step']}[/bold] [red]no valid action: {p['error']}[/red]"
+            console.print(line, highlight=False, markup=True)
+            if verbose:
+                console.print(f"   [dim]raw: {p['raw']!r}[/dim]", highlight=False)
+        elif kind == "loop":
+            console.print(f"[yellow]stopped: the same action repeated with no page change ({p['action']})[/yellow]")
+        elif kind == "error":
+            console.print(f"[red]episode error: {p['error']}[/red]")
+    return on_event
+
+
+@app.command()
+def run(
+    task: Optional[str] = typer.Option(None, help="task text (ad-hoc), or a task id with --suite"),
+    url: Optional[str] = typer.Option(None, help="start page for an ad-hoc task"),
+    suite: Optional[str] = typer.Option(None, help="benchmark suite, e.g. miniwob"),
+    seed: int = typer.Option(0, help="task seed (benchmark suites)"),
+    output: Optional[Path] = typer.Option(None, help="folder for trace and report (default runs/run-<time>)"),
+    config: Optional[Path] = typer.Option(None, help="YAML/JSON config file"),
+    planner: Optional[str] = ModelOpt,
+    executor: Optional[str] = ModelOpt,
+    replanner: Optional[str] = ModelOpt,
+    no_planner: bool = typer.Option(False, "--no-planner", help="executor alone (the paper's 'No Planner' row)"),
+    replan: Optional[str] = typer.Option(None, help="every-step (dynamic) or never (static plan)"),
+    cot: bool = typer.Option(False, "--cot", help="reason in <think>…</think> before each plan and action"),
+    max_steps: Optional[int] = typer.Option(None, help="step limit (default 25)"),
+    token_budget: Optional[int] = typer.Option(None, help="observation token budget"),
+    allow_domain: Optional[list[str]] = typer.Option(None, help="only these hosts may be visited (repeatable)"),
+    headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help="GBNF-constrained output"),
+    verbose: bool = typer.Option(False, "-v", "--verbose", help="print raw model outputs"),
+) -> None:
+    """Run the agent on one task: an ad-hoc page (--task/--url) or a benchmark task (--suite/--task)."""
+    from ..agent.factory import build_agent
+    from ..bench.adhoc import AdHocSuite
+    from ..bench.registry import get_suite
+    from ..bench.runner import run_episode
+    from ..web.browser import BrowserSession
+
+    if not task:
+        raise typer.BadParameter("give --task")
+    if suite:
+        s = get_suite(suite)
+        task_id, run_seed = task, seed
+    else:
+        if not url:
+            raise typer.BadParameter("an ad-hoc task needs --url (or pick a --suite)")
+        s = AdHocSuite(url, task)
+        task_id, run_seed = "adhoc", None
+    cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
+                  allow_domain, headless, grammar)
+    out = output or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
+    settings = _settings(cfg)
+    with console.status("loading models…"):
+        agent = build_agent(cfg)
+    models, _ = agent.describe()
+    console.print("models: " + ", ".join(f"{k}={v}" for k, v in models.items()), highlight=False)
+    with BrowserSession(s.browser_options(settings.browser)) as session:
+        rec = run_episode(s, session, agent, task_id, run_seed, out, settings, on_event=_printer(verbose))
+    goal = ""
+    import json
+    trace = json.loads((out / rec.trace).read_text())
+    goal = trace["task"]
+    console.print(f"[bold]task:[/bold] {goal}", highlight=False)
+    result = "not scored" if rec.reward is None else f"reward {rec.reward:.3f} (raw {rec.raw_reward}) · " + (
+        "[green]success[/green]" if rec.success else "[red]failure[/red]")
+    console.print(f"[bold]status:[/bold] {rec.status} · {rec.steps} steps · {rec.llm_calls} LLM calls · "
+                  f"{rec.prompt_tokens}+{rec.completion_tokens} tokens · {rec.wall_s:.1f} s · {result}")
+    if rec.answer is not None:
+        console.print(f"[bold]answer:[/bold] {rec.answer}", highlight=False)
+    if rec.error:
+        console.print(f"[red]error: {rec.error}[/red]", highlight=False)
+    console.print(f"trace:  {out / rec.trace}\nreport: {out / rec.report}", highlight=False)
+
+
+@app.command(name="eval")
+def eval_(
+    suite: str = typer.Option("miniwob", help="benchmark suite"),
+    tasks: Optional[str] = typer.Option(None, help="comma-separated task ids (default: all)"),
+    seeds: str = typer.Option("0", help="seeds, e.g. 0-4 or 1,3,5"),
+    workers: int = typer.Option(1, help="parallel episodes, each with its own browser"),
+    output: Optional[Path] = typer.Option(None, help="results folder; re-running with it resumes"),
+    config: Optional[Path] = typer.Option(None, help="YAML/JSON config file"),
+    planner: Optional[str] = ModelOpt,
+    executor: Optional[str] = ModelOpt,
+    replanner: Optional[str] = ModelOpt,
+    no_planner: bool = typer.Option(False, "--no-planner"),
+    replan: Optional[str] = typer.Option(None),
+    cot: bool = typer.Option(False, "--cot"),
+    max_steps: Optional[int] = typer.Option(None),
+    token_budget: Optional[int] = typer.Option(None),
+    allow_domain: Optional[list[str]] = typer.Option(None),
+    headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
+    grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar"),
+) -> None:
+    """Run many episodes, one JSONL record each, and print a summary per task."""
+    from ..agent.factory import build_agent
+    from ..bench.records import RecordLog, latest
+    from ..bench.registry import get_suite
+    from ..bench.runner import check_run_config, parse_seeds, run_eval
+
+    s = get_suite(suite)
+    task_ids = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else [t.id for t in s.tasks()]
+    for t in task_ids:
+        s.task_path(t) if hasattr(s, "task_path") else None
+    seed_list = parse_seeds(seeds)
+    cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
+                  allow_domain, headless, grammar)
+    out = output or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
+    check_run_config(out, {"suite": suite, **cfg.model_dump()})
+    jobs = [(t, sd) for t in task_ids for sd in seed_list]
+    log = RecordLog(out / "episodes.jsonl")
+    already = len({(suite, t, sd) for t, sd in jobs} & log.done_keys())
+    if already:
+        console.print(f"resuming: {already} of {len(jobs)} episodes already done in {out}")
+    with console.status("loading models…"):
+        agent = build_agent(cfg)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
+                  TimeElapsedColumn(), console=console) as progress:
+        bar = progress.add_task(suite, total=len(jobs), completed=already, last="")
+
+        def on_record(rec) -> None:
+            mark = "✓" if rec.success else ("!" if rec.error else "✗")
+            progress.update(bar, advance=1, last=f"{mark} {rec.task_id} seed {rec.seed}")
+
+        run_eval(s, lambda: agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record)
+    wanted = {(suite, t, sd) for t, sd in jobs}
+    records = [r for r in latest(log.read()) if r.key in wanted]
+    console.print(summary_table(records))
+    console.print(f"records: {log.path}")
+
+
+def summary_table(records) -> Table:
+    table = Table(title="planact eval", show_footer=True)
+    by_task: dict[str, list] = {}
+    for r in records:
+        by_task.setdefault(r.task_id, []).append(r)
+    cols = ["task", "episodes", "success", "mean reward", "steps", "LLM calls", "tokens/ep", "s/ep", "errors"]
+    rows = []
+    for task_id, rs in sorted(by_task.items()):
+        rows.append(_row(task_id, rs))
+    total = _row("all", records) if records else ["all"] + ["-"] * (len(cols) - 1)
+    for i, c in enumerate(cols):
+        table.add_column(c, footer=total[i], justify="left" if i == 0 else "right")
+    for row in rows:
+        table.add_row(*row)
+    return table
+
+
+def _row(name: str, rs: list) -> list[str]:
+    n = len(rs)
+    rewards = [r.reward for r in rs if r.reward is not None]
+    return [
+        name, str(n), f"{sum(r.success for r in rs) / n:.0%}",
+        f"{sum(rewards) / len(rewards):.3f}" if rewards else "-",
+        f"{sum(r.steps for r in rs) / n:.1f}", f"{sum(r.llm_calls for r in rs) / n:.1f}",
+        f"{sum(r.prompt_tokens + r.completion_tokens for r in rs) / n:.0f}", f"{sum(r.wall_s for r in rs) / n:.1f}",
+        str(sum(1 for r in rs if r.error)),
+    ]
+
+
+@app.command()
+def tasks(suite: str = typer.Option("miniwob", help="benchmark suite")) -> None:
+    """List a suite's tasks."""
+    from ..bench.registry import get_suite
+
+    items = get_suite(suite).tasks()
+    for t in items:
+        console.print(t.id, highlight=False)
+    console.print(f"[dim]{len(items)} tasks in {suite}[/dim]")
+
+
+@app.command()
+def models() -> None:
+    """List the model backends and whether each can be used here."""
+    from ..llm.registry import describe_backends
+
+    cfg = PlanActConfig()
+    table = Table(title="model backends")
+    for c in ("provider", "example spec", "usable", "detail"):
+        table.add_column(c)
+    for b in describe_backends():
+        table.add_row(b.provider, b.example, "yes" if b.available else "no", b.detail)
+    console.print(table)
+    console.print(f"defaults: planner={cfg.models.planner} executor={cfg.models.executor} "
+                  f"replanner={cfg.models.replanner or '(planner)'}", highlight=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

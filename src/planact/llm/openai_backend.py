@@ -1,0 +1,156 @@
+"""OpenAI and OpenAI-compatible servers (vLLM, SGLang, Ollama, llama.cpp server, hosted APIs)."""
+
+from __future__ import annotations
+
+import os
+import random
+import time
+from dataclasses import dataclass, field
+
+from .base import ChatMessage, Generation, GenerationOptions, LLMError, Usage, approx_tokens
+from .templates import get_template
+
+
+@dataclass
+class RetryPolicy:
+    max_retries: int = 5
+    initial_delay_s: float = 1.0
+    max_delay_s: float = 30.0
+
+    def delay(self, attempt: int) -> float:
+        base = min(self.max_delay_s, self.initial_delay_s * 2**attempt)
+        return base * (0.5 + random.random() / 2)
+
+
+@dataclass
+class OpenAIBackend:
+    """`mode="chat"` uses /chat/completions; `mode="completions"` renders the messages with a chat
+    template and calls /completions, so the answer can be prefilled (e.g. with `<think>`)."""
+
+    model: str
+    base_url: str | None = None
+    api_key: str | None = None
+    mode: str = "chat"
+    template: str = "chatml"
+    timeout_s: float = 120.0
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    # Name of the request field that carries a GBNF grammar on this server (vLLM: guided_grammar).
+    grammar_field: str | None = None
+    sleep: object = time.sleep  # injectable for tests
+
+    def __post_init__(self) -> None:
+        import openai
+
+        if self.mode not in ("chat", "completions"):
+            raise LLMError(f"mode must be 'chat' or 'completions', not {self.mode!r}")
+        self.name = f"{self.model}@{self.base_url or 'api.openai.com'}"
+        self._openai = openai
+        self._client = openai.OpenAI(
+            base_url=self.base_url,
+            api_key=self.api_key or "EMPTY",
+            timeout=self.timeout_s,
+            max_retries=0,  # retries are ours, so that every backend retries the same way
+        )
+        self._render = get_template(self.template) if self.mode == "completions" else None
+
+    def count_tokens(self, text: str) -> int:
+        return approx_tokens(text)
+
+    def _retryable(self, err: Exception) -> bool:
+        o = self._openai
+        if isinstance(err, (o.APITimeoutError, o.APIConnectionError, o.RateLimitError, o.InternalServerError)):
+            return True
+        return isinstance(err, o.APIStatusError) and (err.status_code == 429 or err.status_code >= 500)
+
+    def _call(self, fn, **kwargs):
+        attempt = 0
+        while True:
+            try:
+                return fn(**kwargs)
+            except self._openai.APIError as err:  # every error the client raises
+                if not self._retryable(err):
+                    status = getattr(err, "status_code", None)
+                    raise LLMError(f"{self.name}: request rejected ({status}): {err}") from err
+                if attempt >= self.retry.max_retries:
+                    raise LLMError(f"{self.name}: gave up after {attempt + 1} attempts: {err}") from err
+                self.sleep(self.retry.delay(attempt))
+                attempt += 1
+
+    def generate(self, messages: list[ChatMessage], options: GenerationOptions | None = None) -> Generation:
+        opts = options or GenerationOptions()
+        extra: dict = {}
+        notes: list[str] = []
+        if opts.grammar:
+            if self.grammar_field:
+                extra[self.grammar_field] = opts.grammar
+            else:
+                notes.append("grammar ignored: set ?grammar_field=... for this server")
+        common = dict(
+            model=self.model,
+            max_tokens=opts.max_tokens,
+            temperature=opts.temperature,
+            top_p=opts.top_p,
+            stop=opts.stop or None,
+            seed=opts.seed,
+            extra_body=extra or None,
+        )
+        start = time.perf_counter()
+        if self.mode == "chat":
+            msgs = [{"role": m.role, "content": m.content} for m in messages]
+            if opts.prefill:
+                notes.append("prefill sent as a trailing assistant message (continue_final_message)")
+                msgs.append({"role": "assistant", "content": opts.prefill})
+                common["extra_body"] = {**(extra or {}), "continue_final_message": True, "add_generation_prompt": False}
+            resp = self._call(self._client.chat.completions.create, messages=msgs, **common)
+            choice = resp.choices[0]
+            text = choice.message.content or ""
+            finish = choice.finish_reason
+        else:
+            prompt = self._render(messages) + opts.prefill
+            resp = self._call(self._client.completions.create, prompt=prompt, **common)
+            choice = resp.choices[0]
+            text = choice.text or ""
+            finish = choice.finish_reason
+        latency = time.perf_counter() - start
+        if opts.prefill and not text.startswith(opts.prefill):
+            text = opts.prefill + text
+        u = resp.usage
+        usage = Usage(u.prompt_tokens, u.completion_tokens) if u else Usage(
+            sum(approx_tokens(m.content) for m in messages), approx_tokens(text)
+        )
+        return Generation(text=text, usage=usage, latency_s=latency, model=self.name, finish_reason=finish, notes=notes)
+
+
+def from_spec(provider: str, target: str, model: str | None, options: dict[str, str]) -> OpenAIBackend:
+    key_env = options.get("api_key_env", "OPENAI_API_KEY")
+    api_key = os.environ.get(key_env)
+    if provider == "openai":
+        if not api_key:
+            raise LLMError(f"openai:{target} needs an API key in ${key_env}")
+        base_url = os.environ.get("OPENAI_BASE_URL")
+        model_name = target
+    else:
+        base_url = target
+        model_name = model or _first_served_model(base_url, api_key)
+    return OpenAIBackend(
+        model=model_name,
+        base_url=base_url,
+        api_key=api_key,
+        mode=options.get("mode", "chat"),
+        template=options.get("template", "chatml"),
+        timeout_s=float(options.get("timeout", 120)),
+        grammar_field=options.get("grammar_field"),
+    )
+
+
+def _first_served_model(base_url: str, api_key: str | None) -> str:
+    import openai
+
+    try:
+        models = openai.OpenAI(base_url=base_url, api_key=api_key or "EMPTY", timeout=15).models.list()
+        return models.data[0].id
+    except Exception as err:  # noqa: BLE001 - turned into a clear error
+        raise LLMError(
+            f"no model name in the spec and {base_url}/models did not list one ({err}); "
+            f"write openai-compatible:{base_url}#MODEL"
+        ) from err

@@ -1,0 +1,123 @@
+"""Model specs to backends. Backends are imported only when chosen, so that torch or llama.cpp
+load only for the roles that use them."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from .base import LLM, LLMError
+from .embedded import EMBEDDED_MODELS, embedded_gguf
+from .spec import ModelSpec
+
+
+def resolve_local_path(target: str) -> Path:
+    """`smollm2-135m` (embedded), `local:smollm2-135m`, or a filesystem path."""
+    if target.startswith("local:"):
+        target = target[len("local:"):]
+    if target in EMBEDDED_MODELS:
+        return embedded_gguf(target)
+    path = Path(target).expanduser()
+    if not path.exists():
+        raise LLMError(
+            f"no local model at {target!r}: give an embedded name ({', '.join(EMBEDDED_MODELS)}), a Hugging Face "
+            "directory, a .gguf file or a PEFT adapter directory (model hubs are not contacted)"
+        )
+    return path
+
+
+def has_llamacpp() -> bool:
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def has_transformers() -> bool:
+    return importlib.util.find_spec("transformers") is not None and importlib.util.find_spec("torch") is not None
+
+
+def _gguf_lora(path: Path) -> tuple[Path, Path] | None:
+    """A PEFT adapter directory that carries a llama.cpp conversion (`adapter.gguf`)."""
+    if (path / "adapter_config.json").exists() and (path / "adapter.gguf").exists():
+        base = json.loads((path / "adapter_config.json").read_text())["base_model_name_or_path"]
+        base_path = resolve_local_path(base)
+        if base_path.suffix == ".gguf":
+            return base_path, path / "adapter.gguf"
+    return None
+
+
+def choose_runtime(spec: ModelSpec, path: Path) -> str:
+    """`local:` picks llama.cpp for GGUF models when it is installed (several times faster on CPU
+    and the only runtime that takes grammars), and transformers otherwise."""
+    if spec.provider == "hf":
+        return "hf"
+    if spec.provider == "llamacpp":
+        return "llamacpp"
+    gguf_like = path.suffix == ".gguf" or _gguf_lora(path) is not None
+    if gguf_like and has_llamacpp():
+        return "llamacpp"
+    if has_transformers():
+        return "hf"
+    if has_llamacpp() and gguf_like:
+        return "llamacpp"
+    raise LLMError(f"no runtime can load {path}: pip install 'planact[llamacpp]' or 'planact[hf]'")
+
+
+def load_model(spec: str | ModelSpec) -> LLM:
+    if isinstance(spec, str):
+        spec = ModelSpec.parse(spec)
+    if spec.provider in ("openai", "openai-compatible"):
+        from .openai_backend import from_spec
+
+        return from_spec(spec.provider, spec.target, spec.model, spec.options)
+    if spec.provider == "scripted":
+        raise LLMError("scripted models are built in code (planact.llm.scripted.ScriptedLLM), not from a spec")
+    path = resolve_local_path(spec.target)
+    runtime = choose_runtime(spec, path)
+    name = str(spec)
+    if runtime == "llamacpp":
+        from .llamacpp_backend import LlamaCppBackend
+
+        lora = _gguf_lora(path)
+        model_path, lora_path = lora if lora else (path, None)
+        if model_path.suffix != ".gguf":
+            raise LLMError(f"llama.cpp needs a .gguf file, got {path}")
+        requant = spec.options.get("quant", "q8_0")
+        return LlamaCppBackend(
+            model_path,
+            name=name,
+            n_ctx=int(spec.options.get("n_ctx", 8192)),
+            lora_path=lora_path,
+            requantize=None if requant == "none" else requant,
+        )
+    from .hf_backend import HFBackend
+
+    return HFBackend(path, name=name, device=spec.options.get("device"), dtype=spec.options.get("dtype", "auto"))
+
+
+@dataclass
+class BackendInfo:
+    provider: str
+    example: str
+    available: bool
+    detail: str
+
+
+def describe_backends() -> list[BackendInfo]:
+    import os
+
+    try:
+        embedded = str(embedded_gguf("smollm2-135m"))
+    except FileNotFoundError as err:
+        embedded = f"missing: {err}"
+    return [
+        BackendInfo("local", "local:smollm2-135m", True,
+                    f"embedded SmolLM2-135M-Instruct ({embedded}); runtime: "
+                    + ("llama.cpp" if has_llamacpp() else "transformers" if has_transformers() else "none installed")),
+        BackendInfo("llamacpp", "llamacpp:/path/model.gguf", has_llamacpp(), "llama-cpp-python, GBNF grammars"),
+        BackendInfo("hf", "hf:/path/to/hf-dir-or-adapter", has_transformers(), "transformers (+ PEFT adapters)"),
+        BackendInfo("openai", "openai:gpt-4o", bool(os.environ.get("OPENAI_API_KEY")),
+                    "OPENAI_API_KEY " + ("set" if os.environ.get("OPENAI_API_KEY") else "not set")),
+        BackendInfo("openai-compatible", "openai-compatible:http://localhost:8000/v1#model", True,
+                    "vLLM, SGLang, Ollama, llama.cpp server; ?mode=completions&template=chatml for prefills"),
+    ]

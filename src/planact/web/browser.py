@@ -1,0 +1,161 @@
+"""A headless Chromium driven by Playwright: launch, restart after a crash, domain allow-list."""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import shutil
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+CHROMIUM_FLAGS = [
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-dev-shm-usage",
+    "--allow-file-access-from-files",
+]
+
+
+class BrowserError(RuntimeError):
+    pass
+
+
+@dataclass
+class BrowserOptions:
+    headless: bool = True
+    executable_path: str | None = None  # default: $PLANACT_CHROMIUM, /usr/bin/chromium, or Playwright's own
+    viewport_width: int = 1280
+    viewport_height: int = 720
+    # Hosts the agent may navigate to ("example.com", "*.example.com", "localhost:8080"); empty = any.
+    # Local files and about:/data: pages are always allowed.
+    allow_domains: list[str] = field(default_factory=list)
+    navigation_timeout_ms: int = 30000
+    action_timeout_ms: int = 5000
+    storage_state: str | None = None
+
+
+def find_chromium(explicit: str | None = None) -> str | None:
+    for candidate in (explicit, os.environ.get("PLANACT_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and os.path.exists(candidate):
+            return candidate
+    return None  # Playwright's bundled browser, if one was installed with `playwright install`
+
+
+def host_allowed(url: str, allow: list[str]) -> bool:
+    if not allow:
+        return True
+    parsed = urlparse(url)
+    if parsed.scheme in ("file", "about", "data", "blob", "chrome-error"):
+        return True
+    host = parsed.hostname or ""
+    netloc = f"{host}:{parsed.port}" if parsed.port else host
+    return any(fnmatch.fnmatch(host, pat) or fnmatch.fnmatch(netloc, pat) or host.endswith("." + pat) for pat in allow)
+
+
+class BrowserSession:
+    """One browser with one page. Owned by one thread (Playwright's sync API is per thread)."""
+
+    def __init__(self, options: BrowserOptions | None = None) -> None:
+        self.options = options or BrowserOptions()
+        self._pw = None
+        self._browser = None
+        self._context = None
+        self._page = None
+        self.refused_navigations: list[str] = []
+        self.restarts = 0
+
+    # lifecycle -----------------------------------------------------------------------------
+    def start(self) -> "BrowserSession":
+        from playwright.sync_api import sync_playwright
+
+        if self._pw is None:
+            self._pw = sync_playwright().start()
+        exe = find_chromium(self.options.executable_path)
+        try:
+            self._browser = self._pw.chromium.launch(
+                headless=self.options.headless, executable_path=exe, args=CHROMIUM_FLAGS
+            )
+        except Exception as err:  # noqa: BLE001 - rewritten as a clear message
+            raise BrowserError(
+                f"could not launch Chromium ({exe or 'playwright bundled'}): {err}\n"
+                "Install it with `apt-get install -y chromium` or set PLANACT_CHROMIUM=/path/to/chrome"
+            ) from err
+        self._new_context()
+        return self
+
+    def _new_context(self) -> None:
+        self._context = self._browser.new_context(
+            viewport={"width": self.options.viewport_width, "height": self.options.viewport_height},
+            storage_state=self.options.storage_state,
+        )
+        self._context.set_default_timeout(self.options.action_timeout_ms)
+        self._context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+        if self.options.allow_domains:
+            self._context.route("**/*", self._route)
+        self._page = self._context.new_page()
+
+    def _route(self, route, request) -> None:
+        if request.is_navigation_request() and not host_allowed(request.url, self.options.allow_domains):
+            self.refused_navigations.append(request.url)
+            route.abort("blockedbyclient")
+        else:
+            route.continue_()
+
+    @property
+    def page(self):
+        if self._page is None:
+            self.start()
+        return self._page
+
+    def alive(self) -> bool:
+        try:
+            return (
+                self._browser is not None and self._browser.is_connected()
+                and self._page is not None and not self._page.is_closed()
+            )
+        except Exception:  # noqa: BLE001
+            return False
+
+    def restart(self) -> None:
+        """Start a fresh browser after a crash (the page's state is lost; callers reload)."""
+        self.restarts += 1
+        try:
+            if self._browser is not None:
+                self._browser.close()
+        except Exception:  # noqa: BLE001 - a crashed browser may not close cleanly
+            pass
+        self._browser = self._context = self._page = None
+        self.start()
+
+    def ensure_alive(self) -> bool:
+        """Restart if the browser died. Returns True if it had to."""
+        if self._pw is None:
+            self.start()
+            return False
+        if not self.alive():
+            self.restart()
+            return True
+        return False
+
+    def close(self) -> None:
+        for obj in (self._browser, self._pw):
+            try:
+                if obj is not None:
+                    obj.close() if obj is self._browser else obj.stop()
+            except Exception:  # noqa: BLE001
+                pass
+        self._pw = self._browser = self._context = self._page = None
+
+    def __enter__(self) -> "BrowserSession":
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def goto(self, url: str) -> None:
+        if not host_allowed(url, self.options.allow_domains):
+            raise BrowserError(f"navigation to {url} refused: not in the allowed domains {self.options.allow_domains}")
+        self.page.goto(url, wait_until="domcontentloaded")

@@ -1,0 +1,134 @@
+// Simplified-HTML observation of the current page (planact). Called as a function with options:
+//   {viewportOnly: bool, maxText: int}
+// Every element kept gets a numeric id stored in the attribute data-planact-id, so the same DOM
+// node keeps its id across observations. Returns {html, elements, rawChars}.
+(opts) => {
+  const ATTR = 'data-planact-id';
+  const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'META', 'LINK', 'HEAD', 'BASE', 'TITLE']);
+  const TRANSPARENT = new Set(['HTML', 'BODY', 'DIV', 'SPAN', 'SECTION', 'ARTICLE', 'MAIN', 'HEADER', 'FOOTER',
+    'NAV', 'ASIDE', 'FONT', 'CENTER', 'B', 'I', 'EM', 'STRONG', 'SMALL', 'U', 'TBODY', 'THEAD', 'TFOOT',
+    'FIGURE', 'PICTURE', 'G', 'SVG', 'BR', 'HR', 'WBR']);
+  const INTERACTIVE = new Set(['A', 'BUTTON', 'INPUT', 'SELECT', 'TEXTAREA', 'OPTION', 'SUMMARY', 'LABEL', 'DETAILS']);
+  const ROLES = new Set(['button', 'link', 'checkbox', 'radio', 'tab', 'menuitem', 'option', 'switch', 'textbox',
+    'combobox', 'treeitem', 'slider', 'spinbutton', 'searchbox', 'menuitemcheckbox', 'menuitemradio', 'gridcell']);
+  const KEEP_ATTRS = ['type', 'name', 'placeholder', 'aria-label', 'title', 'alt', 'role', 'href', 'fill',
+    'aria-expanded', 'aria-selected', 'aria-checked', 'disabled', 'readonly', 'contenteditable'];
+  const maxText = opts.maxText || 300;
+  const vw = window.innerWidth, vh = window.innerHeight;
+  let next = window.__planactNextId || 1;
+  const out = [];
+  let len = 0;
+  const elements = [];
+
+  const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+  const escAttr = (s) => esc(s).replace(/"/g, '&quot;');
+  const clip = (s, n) => (s.length > n ? s.slice(0, n) + '…' : s);
+  const push = (s) => { out.push(s); len += s.length; };
+
+  function visible(el) {
+    if (el.tagName === 'OPTION') return true;
+    if (typeof el.checkVisibility === 'function') {
+      if (!el.checkVisibility({ checkVisibilityCSS: true, checkOpacity: false })) return false;
+    } else {
+      const st = getComputedStyle(el);
+      if (st.display === 'none' || st.visibility === 'hidden') return false;
+    }
+    return true;
+  }
+  function inViewport(r) {
+    return r.bottom > 0 && r.right > 0 && r.top < vh && r.left < vw;
+  }
+  function interactive(el, st) {
+    if (INTERACTIVE.has(el.tagName)) return true;
+    const role = el.getAttribute('role');
+    if (role && ROLES.has(role)) return true;
+    if (el.hasAttribute('onclick') || el.isContentEditable) return true;
+    const ti = el.getAttribute('tabindex');
+    if (ti !== null && +ti >= 0) return true;
+    if (st.cursor === 'pointer') {
+      const p = el.parentElement;
+      return !p || getComputedStyle(p).cursor !== 'pointer';
+    }
+    return false;
+  }
+  function directText(el) {
+    let t = '';
+    for (const n of el.childNodes) if (n.nodeType === 3) t += n.nodeValue;
+    return t.replace(/\s+/g, ' ').trim();
+  }
+  function attrs(el) {
+    const parts = [];
+    for (const a of KEEP_ATTRS) {
+      let v = el.getAttribute(a);
+      if (v === null) continue;
+      if (a === 'href') {
+        if (v.startsWith('javascript:') || v === '#') continue;
+        v = clip(v, 80);
+      }
+      parts.push(v === '' ? a : `${a}="${escAttr(clip(v, 120))}"`);
+    }
+    const tag = el.tagName;
+    if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') {
+      if (el.value && el.type !== 'password') parts.push(`value="${escAttr(clip(String(el.value), 120))}"`);
+      if (el.checked) parts.push('checked');
+    }
+    if (tag === 'OPTION' && el.selected) parts.push('selected');
+    if (tag === 'IMG' && !el.getAttribute('alt') && !el.getAttribute('title') && el.getAttribute('src')) {
+      const src = el.getAttribute('src').split('?')[0].split('/').pop();
+      if (src && !src.startsWith('data:')) parts.push(`src="${escAttr(clip(src, 60))}"`);
+    }
+    return parts;
+  }
+
+  function walk(el, parentId) {
+    if (SKIP.has(el.tagName) || el.id === 'sync-task-cover') return;
+    if (!visible(el)) return;
+    const st = getComputedStyle(el);
+    const rect = el.getBoundingClientRect();
+    const text = directText(el);
+    const act = interactive(el, st);
+    const a = attrs(el);
+    const leaf = el.children.length === 0;
+    const sized = rect.width > 0 && rect.height > 0;
+    if (leaf && !sized && !text && el.tagName !== 'OPTION') return;
+    if (opts.viewportOnly && leaf && !inViewport(rect) && el.tagName !== 'OPTION') return;
+    const tagName = el.tagName.toLowerCase();
+    const keep = act || text || !TRANSPARENT.has(el.tagName) ||
+      el.hasAttribute('aria-label') || el.hasAttribute('title') || el.hasAttribute('role');
+    let id = null;
+    const start = len;
+    if (keep && el.tagName !== 'HTML' && el.tagName !== 'BODY' && el.tagName !== 'BR') {
+      id = +el.getAttribute(ATTR) || 0;
+      if (!id) { id = next++; el.setAttribute(ATTR, String(id)); }
+      push(`\n<${tagName} id="${id}"${a.length ? ' ' + a.join(' ') : ''}>`);
+    }
+    for (const n of el.childNodes) {
+      if (n.nodeType === 3) {
+        const t = n.nodeValue.replace(/\s+/g, ' ');
+        if (t.trim()) push(esc(clip(t, maxText)));
+      } else if (n.nodeType === 1) {
+        walk(n, id === null ? parentId : id);
+      }
+    }
+    if (id !== null) {
+      const empty = /^(input|img|canvas|circle|rect|polygon|ellipse|line|path)$/.test(tagName);
+      if (!empty) push(`</${tagName}>`);
+      elements.push({
+        id, tag: tagName, text: clip(text || (el.innerText || '').replace(/\s+/g, ' ').trim(), 120),
+        parent: parentId, start, end: len, interactive: act,
+        inViewport: inViewport(rect), x: rect.x, y: rect.y, w: rect.width, h: rect.height,
+      });
+    }
+  }
+
+  walk(document.documentElement, null);
+  window.__planactNextId = next;
+  return {
+    html: out.join(''),
+    elements,
+    rawChars: document.documentElement.outerHTML.length,
+    scrollY: window.scrollY,
+    pageHeight: document.documentElement.scrollHeight,
+    viewportHeight: vh,
+  };
+}

@@ -1,0 +1,127 @@
+"""Observations: simplified HTML with stable numeric element ids, a token budget, and the short
+snippets that stand in for past observations in the executor's history ("garbage collection")."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import resources
+
+from ..llm.base import approx_tokens
+
+TRUNCATION_MARKER = "<!-- planact: observation truncated here ({hidden} of {total} elements not shown) -->"
+
+
+@dataclass(frozen=True)
+class ElementInfo:
+    id: int
+    tag: str
+    text: str
+    parent: int | None
+    start: int
+    end: int
+    interactive: bool
+    in_viewport: bool
+    box: tuple[float, float, float, float]
+
+
+@dataclass
+class ObservationOptions:
+    token_budget: int = 6000
+    viewport_only: bool = False
+    max_text: int = 300
+    snippet_chars: int = 400
+
+
+@dataclass
+class Observation:
+    url: str
+    title: str
+    html: str
+    elements: dict[int, ElementInfo]
+    raw_html_chars: int
+    tokens: int
+    truncated: bool = False
+    scroll_y: float = 0.0
+    page_height: float = 0.0
+    viewport_height: float = 0.0
+    screenshot: bytes | None = field(default=None, repr=False)
+
+    @property
+    def digest(self) -> str:
+        """Changes whenever the page's content or address changes (used to detect loops)."""
+        return hashlib.sha1(f"{self.url}\n{self.html}".encode()).hexdigest()[:16]
+
+    def snippet(self, element_id: int | None, max_chars: int = 400) -> str:
+        """The part of the page around one element: its parent's opening and the element itself.
+        Past observations shrink to this in the executor's history."""
+        if element_id is None or element_id not in self.elements:
+            return f"<!-- page: {self.title or self.url} -->"
+        el = self.elements[element_id]
+        start, end = el.start, el.end
+        parent = self.elements.get(el.parent) if el.parent is not None else None
+        if parent is not None and el.start - parent.start <= max_chars // 2:
+            start = parent.start
+        text = self.html[start:end].strip()
+        if len(text) > max_chars:
+            text = text[:max_chars].rstrip() + " …"
+        return text
+
+    def summary(self) -> dict:
+        return {"url": self.url, "title": self.title, "tokens": self.tokens, "chars": len(self.html),
+                "raw_html_chars": self.raw_html_chars, "elements": len(self.elements), "truncated": self.truncated}
+
+
+def observe_script() -> str:
+    return resources.files("planact.web").joinpath("js/observe.js").read_text(encoding="utf-8")
+
+
+def build_observation(
+    raw: dict,
+    url: str,
+    title: str,
+    options: ObservationOptions,
+    count_tokens: Callable[[str], int] = approx_tokens,
+) -> Observation:
+    """Turn what observe.js returned into an Observation, cutting it to the token budget."""
+    html: str = raw["html"]
+    shift = len(html) - len(html.lstrip("\n"))
+    html = html[shift:]
+    elements = {
+        e["id"]: ElementInfo(
+            id=e["id"], tag=e["tag"], text=e["text"], parent=e["parent"],
+            start=max(0, e["start"] - shift), end=max(0, e["end"] - shift),
+            interactive=e["interactive"], in_viewport=e["inViewport"], box=(e["x"], e["y"], e["w"], e["h"]),
+        )
+        for e in raw["elements"]
+    }
+    tokens = count_tokens(html)
+    truncated = False
+    if tokens > options.token_budget:
+        html, elements, tokens = _truncate(html, elements, options.token_budget, count_tokens)
+        truncated = True
+    return Observation(
+        url=url, title=title, html=html, elements=elements, raw_html_chars=raw["rawChars"], tokens=tokens,
+        truncated=truncated, scroll_y=raw.get("scrollY", 0.0), page_height=raw.get("pageHeight", 0.0),
+        viewport_height=raw.get("viewportHeight", 0.0),
+    )
+
+
+def _truncate(html: str, elements: dict[int, ElementInfo], budget: int, count: Callable[[str], int]):
+    total = len(elements)
+    # Find the longest prefix that fits by bisection on characters, then cut at a line boundary
+    # (each element starts on its own line, so no tag is ever cut in half).
+    lo, hi = 0, len(html)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if count(html[:mid]) <= budget:
+            lo = mid
+        else:
+            hi = mid - 1
+    cut = html.rfind("\n", 0, lo)
+    cut = cut if cut > 0 else lo
+    kept = {i: e for i, e in elements.items() if e.start < cut}
+    marker = TRUNCATION_MARKER.format(hidden=total - len(kept), total=total)
+    text = html[:cut] + "\n" + marker
+    return text, kept, count(text)
