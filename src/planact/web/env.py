@@ -32,6 +32,7 @@ class BrowserEnv:
         count_tokens: Callable[[str], int] = approx_tokens,
         screenshots: bool = True,
         settle_ms: int = 150,
+        type_settle_ms: int = 500,
         done_check: Callable[[], bool] | None = None,
     ) -> None:
         self.session = session
@@ -39,6 +40,8 @@ class BrowserEnv:
         self.count_tokens = count_tokens
         self.screenshots = screenshots
         self.settle_ms = settle_ms
+        # Suggestions under a text field usually appear after a debounce (jQuery UI: 300 ms).
+        self.type_settle_ms = type_settle_ms
         self._script = observe_script()
         self._last: Observation | None = None
         self._done_check = done_check
@@ -68,7 +71,7 @@ class BrowserEnv:
         refused_before = len(self.session.refused_navigations)
         try:
             self._do(action)
-            self._settle()
+            self._settle(self.type_settle_ms if action.name == "Type" else self.settle_ms)
         except ActionFailed as err:
             return ActionResult(False, str(err), self.page.url, time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - Playwright's errors become feedback
@@ -92,13 +95,13 @@ class BrowserEnv:
             raise ActionFailed(f"element {element} is not visible; scroll or pick another element")
         return loc
 
-    def _settle(self) -> None:
+    def _settle(self, ms: int) -> None:
         page = self.page
         try:
             page.wait_for_load_state("domcontentloaded", timeout=self.session.options.navigation_timeout_ms)
         except Exception:  # noqa: BLE001 - slow pages still get observed
             pass
-        page.wait_for_timeout(self.settle_ms)
+        page.wait_for_timeout(ms)
 
     def _do(self, action: Action) -> None:
         page = self.page
@@ -116,7 +119,13 @@ class BrowserEnv:
             loc = self._locate(action.element)
             text = action.argument or ""
             if loc.evaluate("e => e.matches('input, textarea, [contenteditable], [contenteditable] *')"):
-                loc.fill(text)
+                # Clear, then type key by key as a person would: widgets such as autocompletes
+                # listen to key events, which fill() does not send. Long texts are filled.
+                loc.fill("")
+                if len(text) <= 200:
+                    loc.press_sequentially(text)
+                else:
+                    loc.fill(text)
             else:
                 loc.click()
                 page.keyboard.type(text)

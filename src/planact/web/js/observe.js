@@ -69,7 +69,8 @@
     }
     const tag = el.tagName;
     if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') {
-      if (el.value && el.type !== 'password') parts.push(`value="${escAttr(clip(String(el.value), 120))}"`);
+      const trivial = (el.type === 'checkbox' || el.type === 'radio') && el.value === 'on';
+      if (el.value && el.type !== 'password' && !trivial) parts.push(`value="${escAttr(clip(String(el.value), 120))}"`);
       if (el.checked) parts.push('checked');
     }
     if (tag === 'OPTION' && el.selected) parts.push('selected');
@@ -93,7 +94,15 @@
     if (leaf && !sized && !text && el.tagName !== 'OPTION') return;
     if (opts.viewportOnly && leaf && !inViewport(rect) && el.tagName !== 'OPTION') return;
     const tagName = el.tagName.toLowerCase();
-    const keep = act || text || !TRANSPARENT.has(el.tagName) ||
+    // A sized leaf without text (an icon, a swatch) is kept with its class as the only hint.
+    const iconLike = leaf && sized && !text && TRANSPARENT.has(el.tagName) && el.tagName !== 'BR' && el.tagName !== 'HR';
+    if ((iconLike || (act && !text && leaf)) && a.length === 0) {
+      // A textless icon's only meaning is often in its class or the page's own id.
+      const cls = (typeof el.className === 'string' ? el.className : '').trim();
+      if (cls) a.push(`class="${escAttr(clip(cls, 60))}"`);
+      else if (el.id) a.push(`dom-id="${escAttr(clip(el.id, 60))}"`);
+    }
+    const keep = act || text || iconLike || !TRANSPARENT.has(el.tagName) ||
       el.hasAttribute('aria-label') || el.hasAttribute('title') || el.hasAttribute('role');
     let id = null;
     const start = len;
