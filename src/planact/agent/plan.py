@@ -54,6 +54,8 @@ def _parse_chunk(header_rest: str, body: str) -> PlanStep | None:
     fields: dict[str, list[str]] = {"reasoning": [], "step": [], "actions": []}
     current: str | None = None
     loose: list[str] = []
+    # "Reasoning: ... . Step: ..." written on one line
+    body = re.sub(r"(?<=[.!?])[ \t]+(?=(?:\*\*)?(?:Step|Reasoning|Actions?)(?:\*\*)?[ \t]*:)", "\n", body)
     for line in body.splitlines():
         m = _FIELD.match(line)
         if m:

@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Install, then run the test suite (unit tests, real-browser tests, the real embedded model).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash scripts/install.sh
+set +e
+python3 -m pytest -q -p no:cacheprovider "$@"
+status=$?
+set -e
+if [ "$status" -eq 5 ]; then
+  echo "pytest collected no tests: that is a failure" >&2
+  exit 1
+fi
+exit "$status"

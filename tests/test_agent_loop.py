@@ -1,0 +1,138 @@
+"""The Plan-and-Act loop in a real browser with scripted models: planning, replanning after every
+action (or never), executor-only, chain of thought, feedback on bad output, loop detection."""
+
+from __future__ import annotations
+
+import pytest
+
+from planact.agent import AgentConfig, PlanActAgent
+from planact.bench.adhoc import AdHocSuite
+from planact.bench.runner import RunSettings, run_episode
+from planact.llm.scripted import ScriptedLLM
+from planact.web import BrowserOptions, BrowserSession, ObservationOptions
+from support.pages import prompt_parts
+
+pytestmark = pytest.mark.browser
+
+PLAN = "## Step 1\nReasoning: The box is on top.\nStep: Search for kettle.\n## Step 2\nReasoning: r\nStep: Answer."
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with BrowserSession(BrowserOptions()) as s:
+        yield s
+
+
+@pytest.fixture
+def suite(fixtures_dir):
+    return AdHocSuite((fixtures_dir / "shop.html").as_uri(), "Search for kettle and report the status line")
+
+
+def by_text(messages, text):
+    _, page, _ = prompt_parts(messages)
+    return next(e for e in page.elements if e.own_text == text or e.get("placeholder") == text).id
+
+
+def shopper(messages):
+    """Type, search, then answer from the page."""
+    _, page, user = prompt_parts(messages)
+    history = user.split("## Previous actions", 1)[1]
+    if "Type" not in history:
+        return f'do(action="Type", argument="kettle", element="{by_text(messages, "Search products")}")'
+    if 'do(action="Click"' not in history:
+        return f'# Note: typed the query\ndo(action="Click", element="{by_text(messages, "Search")}")'
+    if "Hover" not in history:
+        return f'do(action="Hover", element="{by_text(messages, "Kettle $12")}")'
+    status = next(e.own_text for e in page.elements if e.own_text.startswith("Searched:"))
+    return f'exit(message="{status}")'
+
+
+def run(suite, browser, tmp_path, executor, planner=None, replanner=None, **cfg):
+    agent = PlanActAgent(executor=executor, planner=planner, replanner=replanner, config=AgentConfig(**cfg))
+    rec = run_episode(suite, browser, agent, "adhoc", None, tmp_path, RunSettings(BrowserOptions(), ObservationOptions()))
+    import json
+
+    return rec, json.loads((tmp_path / rec.trace).read_text())
+
+
+def test_replanner_runs_after_every_action(suite, browser, tmp_path):
+    planner = ScriptedLLM([PLAN], name="planner")
+    replanner = ScriptedLLM(["## Step 1\nReasoning: the query is typed\nStep: Click Search, then answer."],
+                            name="replanner")
+    executor = ScriptedLLM(shopper)
+    rec, trace = run(suite, browser, tmp_path, executor, planner, replanner, replan="every-step")
+    assert rec.status == "exit" and rec.answer == "Searched: kettle"
+    acted = [s for s in trace["steps"] if s["action"] and not s["action"].startswith("exit")]
+    assert len(acted) == 3 and len(replanner.calls) == 3 and len(planner.calls) == 1
+    assert [p["after_step"] for p in trace["plans"]] == [0, 1, 2, 3]
+    assert [p["role"] for p in trace["plans"]] == ["planner", "replanner", "replanner", "replanner"]
+    # the replanner sees the actions so far and the current page; the executor sees the newest plan
+    last_replan = replanner.calls[-1][0][-1].content
+    assert "Step 1: do(action=\"Type\"" in last_replan and "Step 3: do(action=\"Hover\"" in last_replan
+    assert "Searched: kettle" in last_replan
+    assert "Search for kettle." in executor.calls[0][0][-1].content
+    assert all("Click Search, then answer." in msgs[-1].content for msgs, _ in executor.calls[1:])
+    assert trace["steps"][-1]["plan_version"] == 3
+    by_role = {c["role"] for c in trace["llm_calls"]}
+    assert by_role == {"planner", "executor", "replanner"}
+
+
+def test_static_plan_never_replans(suite, browser, tmp_path):
+    planner = ScriptedLLM([PLAN], name="planner")
+    executor = ScriptedLLM(shopper)
+    rec, trace = run(suite, browser, tmp_path, executor, planner, replan="never")
+    assert rec.status == "exit" and len(trace["plans"]) == 1 and len(planner.calls) == 1
+    assert all("## Plan\n## Step 1" in msgs[-1].content for msgs, _ in executor.calls)
+    assert "replanner" not in {c["role"] for c in trace["llm_calls"]}
+
+
+def test_executor_alone(suite, browser, tmp_path):
+    executor = ScriptedLLM(shopper)
+    rec, trace = run(suite, browser, tmp_path, executor, use_planner=False)
+    assert rec.status == "exit" and trace["plans"] == []
+    assert all("## Plan" not in msgs[-1].content for msgs, _ in executor.calls)
+    assert {c["role"] for c in trace["llm_calls"]} == {"executor"}
+
+
+def test_notes_are_kept_in_later_prompts(suite, browser, tmp_path):
+    executor = ScriptedLLM(shopper)
+    run(suite, browser, tmp_path, executor, use_planner=False)
+    later = executor.calls[-1][0][-1].content
+    assert "## Notes\n- typed the query" in later
+
+
+def test_chain_of_thought_is_stripped_and_kept(suite, browser, tmp_path):
+    def thinker(messages):
+        return "<think>\nThe page has a search box; I will answer directly.\n</think>\nexit(message=\"no\")"
+
+    planner = ScriptedLLM(["<think>\nplan it\n</think>\n" + PLAN], name="planner")
+    executor = ScriptedLLM(thinker)
+    rec, trace = run(suite, browser, tmp_path, executor, planner, cot=True, replan="never")
+    assert rec.status == "exit" and rec.answer == "no"
+    assert trace["steps"][0]["reasoning"].startswith("The page has a search box")
+    assert trace["plans"][0]["reasoning"] == "plan it" and trace["plans"][0]["plan"][0]["step"] == "Search for kettle."
+    assert executor.calls[0][1].prefill == "<think>\n" and "<think>" in executor.calls[0][0][0].content
+
+
+def test_bad_output_goes_back_as_feedback_and_counts_as_a_step(suite, browser, tmp_path):
+    outputs = ["I would click the search button.", 'do(action="Click", element="99999")', 'exit(message="gave up")']
+    executor = ScriptedLLM(outputs)
+    rec, trace = run(suite, browser, tmp_path, executor, use_planner=False)
+    assert rec.status == "exit" and rec.steps == 3
+    assert trace["steps"][0]["parse_error"].startswith("no action found")
+    assert "no action found" in executor.calls[1][0][-1].content
+    assert "99999" in trace["steps"][1]["parse_error"]
+    assert "99999 is not on the current page" in executor.calls[2][0][-1].content
+
+
+def test_step_limit(suite, browser, tmp_path):
+    rec, _ = run(suite, browser, tmp_path, ScriptedLLM(["nonsense"]), use_planner=False, max_steps=4)
+    assert rec.status == "max_steps" and rec.steps == 4
+
+
+def test_repeated_action_without_page_change_is_a_loop(suite, browser, tmp_path):
+    def stuck(messages):
+        return f'do(action="Click", element="{by_text(messages, "Fixture Shop")}")'
+
+    rec, trace = run(suite, browser, tmp_path, ScriptedLLM(stuck), use_planner=False, max_steps=20)
+    assert rec.status == "loop" and rec.steps == 3
