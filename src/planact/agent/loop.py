@@ -182,7 +182,7 @@ class PlanActAgent:
                 traj.status = "loop"
                 emit("loop", {"step": index, "action": rec.action})
                 break
-            if self.replanner is not None:
+            if self.replanner is not None and index < cfg.max_steps:
                 history = self.history_text(traj.steps, snippets)
                 p, out, err = self.replanner.replan(task, plan, history, obs, step=index)
                 plan = self._record_plan(traj, "replanner", index, p, out, err, plan, emit)

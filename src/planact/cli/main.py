@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import time
 from pathlib import Path
 from typing import Optional
@@ -16,7 +17,8 @@ from ..config import PlanActConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan-and-Act web agents: a planner, an executor and dynamic replanning in a real browser.")
-console = Console()
+# Wide enough for the tables when the output goes to a file or a pipe (rich assumes 80 columns).
+console = Console() if sys.stdout.isatty() else Console(width=160)
 
 ModelOpt = typer.Option(None, help="model spec, e.g. local:smollm2-135m, openai:gpt-4o, "
                                    "openai-compatible:http://host:8000/v1#name")

@@ -66,6 +66,7 @@ class BrowserSession:
         self._page = None
         self.refused_navigations: list[str] = []
         self.restarts = 0
+        self._crashed = False
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> "BrowserSession":
@@ -96,6 +97,11 @@ class BrowserSession:
         if self.options.allow_domains:
             self._context.route("**/*", self._route)
         self._page = self._context.new_page()
+        self._crashed = False
+        self._page.on("crash", self._on_crash)
+
+    def _on_crash(self, *_: object) -> None:
+        self._crashed = True
 
     def _route(self, route, request) -> None:
         if request.is_navigation_request() and not host_allowed(request.url, self.options.allow_domains):
@@ -114,7 +120,7 @@ class BrowserSession:
         try:
             return (
                 self._browser is not None and self._browser.is_connected()
-                and self._page is not None and not self._page.is_closed()
+                and self._page is not None and not self._page.is_closed() and not self._crashed
             )
         except Exception:  # noqa: BLE001
             return False

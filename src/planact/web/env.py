@@ -79,6 +79,11 @@ class BrowserEnv:
             return ActionResult(False, f"{action.name} failed: {msg}", self.page.url, time.perf_counter() - start)
         refused = self.session.refused_navigations[refused_before:]
         if refused:
+            if self.page.url.startswith("chrome-error://"):  # leave Chromium's error page
+                try:
+                    self.page.go_back(wait_until="domcontentloaded")
+                except Exception:  # noqa: BLE001
+                    pass
             return ActionResult(False, f"navigation to {refused[-1]} was refused: that site is not allowed",
                                 self.page.url, time.perf_counter() - start)
         return ActionResult(True, None, self.page.url, time.perf_counter() - start)

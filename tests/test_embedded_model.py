@@ -1,0 +1,86 @@
+"""The real embedded model (SmolLM2-135M) through whole episodes, and the CLI as a user runs it.
+The model is not expected to solve tasks; episodes must complete cleanly with every output kept."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from planact.agent import AgentConfig, PlanActAgent
+from planact.bench.runner import RunSettings, run_episode
+from planact.web import BrowserOptions, ObservationOptions
+
+pytestmark = [pytest.mark.model, pytest.mark.browser]
+
+
+def test_embedded_model_runs_a_whole_plan_and_act_episode(embedded_model, miniwob, session, tmp_path):
+    agent = PlanActAgent(executor=embedded_model, planner=embedded_model,
+                         config=AgentConfig(replan="every-step", max_steps=3, planner_max_tokens=200,
+                                            executor_max_tokens=80))
+    rec = run_episode(miniwob, session, agent, "click-button", 3, tmp_path,
+                      RunSettings(BrowserOptions(), ObservationOptions(token_budget=3000)))
+    trace = json.loads((tmp_path / rec.trace).read_text())
+    assert rec.error is None and rec.status in {"exit", "max_steps", "loop", "env_done"}
+    assert rec.reward is not None  # scored by the page
+    assert trace["plans"] and all(p["raw_output"] for p in trace["plans"])
+    assert trace["steps"] and all(s["raw_output"] for s in trace["steps"])
+    # with the grammar every action is well-formed and names an element on the page
+    assert all(s["parse_error"] is None for s in trace["steps"])
+    # the replanner ran after every action that was followed by another step
+    followed = [s for s in trace["steps"][:-1] if s["action"] and not s["action"].startswith("exit")]
+    roles = [c["role"] for c in trace["llm_calls"]]
+    assert roles.count("executor") == len(trace["steps"]) and roles.count("planner") >= 1
+    assert roles.count("replanner") >= len(followed) and len(trace["plans"]) == 1 + len(followed)
+    assert all(c["prompt_tokens"] > 0 and c["completion_tokens"] > 0 for c in trace["llm_calls"])
+    assert (tmp_path / rec.report).read_text().count("raw model output") == len(trace["steps"])
+
+
+def planact(*args, cwd):
+    return subprocess.run([sys.executable, "-m", "planact.cli.main", *args], capture_output=True, text=True,
+                          cwd=cwd, timeout=600)
+
+
+def test_cli_run_on_a_miniwob_task(tmp_path):
+    out = tmp_path / "run"
+    r = planact("run", "--suite", "miniwob", "--task", "click-button", "--seed", "3", "--max-steps", "2",
+                "--output", str(out), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "Initial plan" in r.stdout and "step 1" in r.stdout and "reward" in r.stdout
+    assert (out / "episodes" / "click-button-seed3" / "report.html").exists()
+    assert "report:" in r.stdout
+
+
+def test_cli_run_on_any_page(tmp_path, fixtures_dir):
+    r = planact("run", "--task", "Search for a kettle", "--url", (fixtures_dir / "shop.html").as_uri(),
+                "--no-planner", "--max-steps", "2", "--output", str(tmp_path / "adhoc"), cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert "not scored" in r.stdout and (tmp_path / "adhoc" / "episodes" / "adhoc" / "trace.json").exists()
+
+
+def test_cli_eval_writes_records_and_resumes(tmp_path):
+    args = ["eval", "--suite", "miniwob", "--tasks", "click-button,focus-text", "--seeds", "0-1", "--workers", "2",
+            "--no-planner", "--max-steps", "2", "--output", str(tmp_path / "ev")]
+    r = planact(*args, cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    lines = (tmp_path / "ev" / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 4
+    rec = json.loads(lines[0])
+    for key in ("task_id", "seed", "success", "reward", "steps", "llm_calls", "prompt_tokens",
+                "completion_tokens", "wall_s", "error"):
+        assert key in rec
+    assert "click-button" in r.stdout and "focus-text" in r.stdout and "all" in r.stdout
+    again = planact(*args, cwd=tmp_path)
+    assert again.returncode == 0 and "resuming: 4 of 4" in again.stdout
+    assert len((tmp_path / "ev" / "episodes.jsonl").read_text().splitlines()) == 4
+
+
+def test_cli_lists_tasks_and_models(tmp_path):
+    r = planact("tasks", "--suite", "miniwob", cwd=tmp_path)
+    assert r.returncode == 0 and "book-flight" in r.stdout and "130 tasks" in r.stdout
+    r = planact("models", cwd=tmp_path)
+    assert r.returncode == 0 and "local:smollm2-135m" in r.stdout and "openai-compatible" in r.stdout
+    r = planact("run", "--suite", "miniwob", "--task", "click-buton", cwd=tmp_path)
+    assert r.returncode != 0 and "did you mean click-button" in (r.stdout + r.stderr)

@@ -1,0 +1,95 @@
+"""`eval` writes one JSONL record per episode and a re-run skips what is done, even after a kill."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from pathlib import Path
+
+import pytest
+
+from planact.agent import AgentConfig, PlanActAgent
+from planact.bench.miniwob import MiniWoBSuite
+from planact.bench.records import RecordLog
+from planact.bench.runner import RunSettings, check_run_config, RunConfigMismatch, run_eval
+from planact.llm.scripted import ScriptedLLM
+from planact.web import BrowserOptions, ObservationOptions
+
+pytestmark = pytest.mark.browser
+TESTS = Path(__file__).parent
+
+EVAL_SCRIPT = textwrap.dedent("""
+    import sys
+    sys.path.insert(0, {tests!r})
+    from pathlib import Path
+    from planact.agent import AgentConfig, PlanActAgent
+    from planact.bench.miniwob import MiniWoBSuite
+    from planact.bench.runner import RunSettings, run_eval
+    from planact.llm.scripted import ScriptedLLM
+    from planact.web import BrowserOptions, ObservationOptions
+    from support.miniwob_solvers import responder
+
+    def make_agent():
+        return PlanActAgent(executor=ScriptedLLM(responder("click-button")), config=AgentConfig(use_planner=False))
+
+    jobs = [("click-button", s) for s in range({n})]
+    run_eval(MiniWoBSuite(), make_agent, jobs, Path({out!r}),
+             RunSettings(BrowserOptions(), ObservationOptions(), screenshots=False), workers={workers})
+""")
+
+
+def _script(out: Path, n: int, workers: int) -> str:
+    return EVAL_SCRIPT.format(tests=str(TESTS), out=str(out), n=n, workers=workers)
+
+
+def test_killed_eval_resumes_without_loss_or_duplicates(tmp_path):
+    out = tmp_path / "run"
+    n = 8
+    proc = subprocess.Popen([sys.executable, "-c", _script(out, n, 1)], start_new_session=True)
+    log = out / "episodes.jsonl"
+    deadline = time.time() + 120
+    while time.time() < deadline:
+        if log.exists() and len(log.read_text().splitlines()) >= 2:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the run and its browser die at once
+    proc.wait()
+    before = RecordLog(log).read()
+    assert 2 <= len(before) < n, "the kill should land in the middle of the run"
+
+    result = subprocess.run([sys.executable, "-c", _script(out, n, 2)], timeout=300)
+    assert result.returncode == 0
+    records = RecordLog(log).read()
+    keys = [r.key for r in records]
+    assert len(keys) == len(set(keys)) == n, keys  # every episode once
+    assert [r.seed for r in records[: len(before)]] == [r.seed for r in before]  # nothing rewritten
+    assert all(r.success for r in records)
+    for r in records:
+        assert (out / r.trace).exists() and (out / r.report).exists()
+
+
+def test_torn_last_line_is_ignored_and_rerun(tmp_path):
+    from support.miniwob_solvers import responder
+
+    out = tmp_path / "run"
+    settings = RunSettings(BrowserOptions(), ObservationOptions(), screenshots=False)
+    make = lambda: PlanActAgent(executor=ScriptedLLM(responder("click-button")), config=AgentConfig(use_planner=False))
+    run_eval(MiniWoBSuite(), make, [("click-button", 0)], out, settings)
+    with (out / "episodes.jsonl").open("a") as f:
+        f.write('{"suite": "miniwob", "task_id": "click-but')  # killed mid-write
+    done = run_eval(MiniWoBSuite(), make, [("click-button", 0), ("click-button", 1)], out, settings)
+    assert [r.seed for r in done] == [1]
+    lines = (out / "episodes.jsonl").read_text().splitlines()
+    assert len(lines) == 3 and json.loads(lines[-1])["seed"] == 1
+
+
+def test_output_folder_is_tied_to_its_configuration(tmp_path):
+    check_run_config(tmp_path, {"models": "a"})
+    check_run_config(tmp_path, {"models": "a"})
+    with pytest.raises(RunConfigMismatch):
+        check_run_config(tmp_path, {"models": "b"})

@@ -1,0 +1,153 @@
+"""Model specs and the OpenAI-compatible backend against a real HTTP server on loopback."""
+
+from __future__ import annotations
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from planact.llm import ChatMessage, GenerationOptions, LLMError, ModelSpec, ModelSpecError, load_model
+from planact.llm.openai_backend import OpenAIBackend, RetryPolicy
+
+
+@pytest.mark.parametrize("spec,provider,target,model,options", [
+    ("local:smollm2-135m", "local", "smollm2-135m", None, {}),
+    ("local:/ckpt/planner-lora", "local", "/ckpt/planner-lora", None, {}),
+    ("openai:gpt-4o", "openai", "gpt-4o", "gpt-4o", {}),
+    ("openai-compatible:http://host:8000/v1#llama-70b", "openai-compatible", "http://host:8000/v1", "llama-70b", {}),
+    ("openai-compatible:http://host:8000/v1/#m?mode=completions&template=llama3", "openai-compatible",
+     "http://host:8000/v1", "m", {"mode": "completions", "template": "llama3"}),
+    ("hf:/x?device=cpu", "hf", "/x", None, {"device": "cpu"}),
+])
+def test_spec_parsing(spec, provider, target, model, options):
+    s = ModelSpec.parse(spec)
+    assert (s.provider, s.target, s.model, s.options) == (provider, target, model, options)
+
+
+@pytest.mark.parametrize("bad", ["smollm2", "gpt:4o", "openai-compatible:host:8000", "local:"])
+def test_bad_specs_are_explained(bad):
+    with pytest.raises(ModelSpecError, match="model spec"):
+        ModelSpec.parse(bad)
+
+
+def test_missing_local_model_is_a_clear_error(tmp_path):
+    with pytest.raises(LLMError, match="no local model"):
+        load_model(f"local:{tmp_path}/nothing-here")
+
+
+class FakeServer:
+    """An OpenAI-compatible server whose answers are scripted per request."""
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, dict]] = []
+        self.statuses: list[int] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def _send(self, status, body):
+                data = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def do_GET(self):
+                self._send(200, {"object": "list", "data": [{"id": "served-model", "object": "model",
+                                                              "created": 0, "owned_by": "me"}]})
+
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append((self.path, body))
+                status = outer.statuses.pop(0) if outer.statuses else 200
+                if status != 200:
+                    return self._send(status, {"error": {"message": f"status {status}", "type": "x"}})
+                usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
+                if self.path.endswith("/chat/completions"):
+                    msg = {"role": "assistant", "content": 'do(action="Click", element="3")'}
+                    return self._send(200, {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],
+                                            "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
+                                            "usage": usage})
+                return self._send(200, {"id": "1", "object": "text_completion", "created": 0, "model": body["model"],
+                                        "choices": [{"index": 0, "text": "thinking</think>exit(message=\"ok\")",
+                                                     "finish_reason": "stop", "logprobs": None}], "usage": usage})
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.httpd.shutdown()
+
+
+@pytest.fixture
+def server():
+    s = FakeServer()
+    yield s
+    s.close()
+
+
+MSGS = [ChatMessage("system", "be brief"), ChatMessage("user", "click 3")]
+
+
+def backend(server, **kw):
+    sleeps = []
+    b = OpenAIBackend(model="m", base_url=server.url, retry=RetryPolicy(max_retries=3), sleep=sleeps.append, **kw)
+    return b, sleeps
+
+
+def test_chat_mode_returns_text_usage_and_latency(server):
+    b, _ = backend(server)
+    g = b.generate(MSGS, GenerationOptions(max_tokens=20))
+    assert g.text == 'do(action="Click", element="3")' and g.usage.prompt_tokens == 11 and g.latency_s > 0
+    path, body = server.requests[0]
+    assert path == "/v1/chat/completions" and body["messages"][1] == {"role": "user", "content": "click 3"}
+
+
+def test_rate_limits_and_server_errors_are_retried_with_backoff(server):
+    server.statuses = [429, 503]
+    b, sleeps = backend(server)
+    assert b.generate(MSGS).text.startswith("do(")
+    assert len(server.requests) == 3 and len(sleeps) == 2 and sleeps[1] > sleeps[0] * 0.9
+
+
+def test_persistent_server_errors_give_up(server):
+    server.statuses = [500] * 10
+    b, sleeps = backend(server)
+    with pytest.raises(LLMError, match="gave up after 4 attempts"):
+        b.generate(MSGS)
+
+
+def test_client_errors_are_not_retried(server):
+    server.statuses = [400]
+    b, sleeps = backend(server)
+    with pytest.raises(LLMError, match="rejected \\(400\\)"):
+        b.generate(MSGS)
+    assert len(server.requests) == 1 and sleeps == []
+
+
+def test_completions_mode_prefills_think(server):
+    b, _ = backend(server, mode="completions", template="chatml")
+    g = b.generate(MSGS, GenerationOptions(prefill="<think>\n"))
+    _, body = server.requests[0]
+    assert body["prompt"].endswith("<|im_start|>assistant\n<think>\n")
+    assert g.text.startswith("<think>\nthinking</think>")
+
+
+def test_grammar_is_sent_where_the_server_takes_it(server):
+    b, _ = backend(server, grammar_field="guided_grammar")
+    b.generate(MSGS, GenerationOptions(grammar='root ::= "x"'))
+    assert server.requests[0][1]["guided_grammar"] == 'root ::= "x"'
+    plain, _ = backend(server)
+    g = plain.generate(MSGS, GenerationOptions(grammar='root ::= "x"'))
+    assert "guided_grammar" not in server.requests[1][1] and "grammar ignored" in g.notes[0]
+
+
+def test_spec_without_model_name_asks_the_server(server):
+    m = load_model(f"openai-compatible:{server.url}")
+    assert m.model == "served-model"
