@@ -18,6 +18,9 @@ class AdHocSuite:
     def tasks(self) -> list[TaskInfo]:
         return [TaskInfo("adhoc", self.name, self.task)]
 
+    def check_task(self, task_id: str) -> None:
+        pass
+
     def reset(self, session: BrowserSession, task_id: str, seed: int | None) -> TaskInstance:
         session.goto(self.url)
         return TaskInstance(task_id="adhoc", seed=seed, goal=self.task, start_url=self.url)

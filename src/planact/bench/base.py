@@ -44,6 +44,10 @@ class Suite(Protocol):
 
     def tasks(self) -> list[TaskInfo]: ...
 
+    def check_task(self, task_id: str) -> None:
+        """Raise UnknownTaskError (with close names) if the suite has no such task."""
+        ...
+
     def reset(self, session: BrowserSession, task_id: str, seed: int | None) -> TaskInstance: ...
 
     def finished(self, session: BrowserSession, instance: TaskInstance) -> bool:

@@ -42,6 +42,9 @@ class MiniWoBSuite:
     def tasks(self) -> list[TaskInfo]:
         return [TaskInfo(p.stem, self.name, site="miniwob") for p in sorted(self._dir.glob("*.html"))]
 
+    def check_task(self, task_id: str) -> None:
+        self.task_path(task_id)
+
     def task_path(self, task_id: str) -> Path:
         path = self._dir / f"{task_id}.html"
         if not path.exists():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 import time
 from pathlib import Path
@@ -105,6 +106,7 @@ def run(
     if suite:
         s = get_suite(suite)
         task_id, run_seed = task, seed
+        _check_tasks(s, [task_id])
     else:
         if not url:
             raise typer.BadParameter("an ad-hoc task needs --url (or pick a --suite)")
@@ -120,10 +122,7 @@ def run(
     console.print("models: " + ", ".join(f"{k}={v}" for k, v in models.items()), highlight=False)
     with BrowserSession(s.browser_options(settings.browser)) as session:
         rec = run_episode(s, session, agent, task_id, run_seed, out, settings, on_event=_printer(verbose))
-    goal = ""
-    import json
-    trace = json.loads((out / rec.trace).read_text())
-    goal = trace["task"]
+    goal = json.loads((out / rec.trace).read_text())["task"]
     console.print(f"[bold]task:[/bold] {goal}", highlight=False)
     result = "not scored" if rec.reward is None else f"reward {rec.reward:.3f} (raw {rec.raw_reward}) · " + (
         "[green]success[/green]" if rec.success else "[red]failure[/red]")
@@ -134,6 +133,19 @@ def run(
     if rec.error:
         console.print(f"[red]error: {rec.error}[/red]", highlight=False)
     console.print(f"trace:  {out / rec.trace}\nreport: {out / rec.report}", highlight=False)
+    if rec.status == "error":
+        raise typer.Exit(1)
+
+
+def _check_tasks(suite, task_ids: list[str]) -> None:
+    from ..bench.base import UnknownTaskError
+
+    for t in task_ids:
+        try:
+            suite.check_task(t)
+        except UnknownTaskError as err:
+            console.print(f"[red]{err}[/red]", highlight=False)
+            raise typer.Exit(2) from None
 
 
 @app.command(name="eval")
@@ -164,8 +176,7 @@ def eval_(
 
     s = get_suite(suite)
     task_ids = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else [t.id for t in s.tasks()]
-    for t in task_ids:
-        s.task_path(t) if hasattr(s, "task_path") else None
+    _check_tasks(s, task_ids)
     seed_list = parse_seeds(seeds)
     cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
                   allow_domain, headless, grammar)
