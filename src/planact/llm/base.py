@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -70,13 +69,3 @@ class LLM(Protocol):
 def approx_tokens(text: str) -> int:
     """A tokenizer-free estimate (about 3.6 characters a token on HTML and English)."""
     return max(1, int(len(text) / 3.6 + 0.5)) if text else 0
-
-
-class Timer:
-    def __enter__(self) -> "Timer":
-        self.start = time.perf_counter()
-        self.elapsed = 0.0
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.elapsed = time.perf_counter() - self.start

@@ -147,11 +147,10 @@ class BrowserSession:
         return False
 
     def close(self) -> None:
-        for obj in (self._browser, self._pw):
+        for stop in (lambda: self._browser and self._browser.close(), lambda: self._pw and self._pw.stop()):
             try:
-                if obj is not None:
-                    obj.close() if obj is self._browser else obj.stop()
-            except Exception:  # noqa: BLE001
+                stop()
+            except Exception:  # noqa: BLE001 - closing a crashed browser may fail; nothing to keep
                 pass
         self._pw = self._browser = self._context = self._page = None
 

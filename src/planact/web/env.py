@@ -43,7 +43,6 @@ class BrowserEnv:
         # Suggestions under a text field usually appear after a debounce (jQuery UI: 300 ms).
         self.type_settle_ms = type_settle_ms
         self._script = observe_script()
-        self._last: Observation | None = None
         self._done_check = done_check
 
     def finished(self) -> bool:
@@ -63,7 +62,6 @@ class BrowserEnv:
                 obs.screenshot = page.screenshot(type="jpeg", quality=60, timeout=5000)
             except Exception:  # noqa: BLE001 - a screenshot is a nicety, never a failure
                 obs.screenshot = None
-        self._last = obs
         return obs
 
     def act(self, action: Action) -> ActionResult:

@@ -31,7 +31,6 @@ class ObservationOptions:
     token_budget: int = 6000
     viewport_only: bool = False
     max_text: int = 300
-    snippet_chars: int = 400
 
 
 @dataclass
