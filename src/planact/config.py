@@ -51,10 +51,144 @@ class BrowserSettings(_Strict):
     token_budget: int = 4000
 
 
+# ---------------------------------------------------------------------------------------------
+# The data pipeline (planact synth ...). A stage's model fields left empty use `synth.model`.
+
+class QueriesSettings(_Strict):
+    seeds: str | None = Field(None, description="JSON/JSONL of {intent, sites?, start_url?, task_id?, env_seed?}")
+    suite: str | None = Field(None, description="take seeds from a suite's tasks instead, e.g. miniwob")
+    tasks: list[str] = Field(default_factory=list)
+    suite_seeds: str = "0-4"
+    generator: str | None = None
+    filter: str | None = None
+    no_filter: bool = False
+    seeds_per_call: int = 5  # the paper: 5 seeds in context ...
+    new_per_call: int = 10  # ... -> 10 new queries
+    calls: int | None = Field(None, description="generation calls; default: enough for `target`")
+    target: int = 100
+    dedupe_threshold: float = 0.7  # ROUGE-L F1 at or above this = near-duplicate
+    temperature: float = 0.8
+    include_seeds: bool = False
+
+
+class TrajectoriesSettings(_Strict):
+    queries: str | None = Field(None, description="default: OUT/queries.jsonl")
+    suite: str = Field("auto", description="auto: a query's task_id runs in its suite, else its start_url")
+    orm: Literal["env", "llm"] = "env"
+    judge: str | None = None
+    rollouts: int = 1
+    limit: int | None = None
+
+
+class PlansSettings(_Strict):
+    teacher: str | None = None
+    max_attempts: int = 3
+
+
+class ExpandSettings(_Strict):
+    model: str | None = None
+    seeds_per_call: int = 5
+    new_per_call: int = 10
+    target: int = 10000  # the paper's count
+    calls: int | None = None
+    dedupe_threshold: float = 0.7
+    temperature: float = 0.8
+
+
+class AugmentSettings(_Strict):
+    planner: str | None = Field(None, description="the planner to validate (default: models.planner)")
+    judge: str | None = None
+    model: str | None = Field(None, description="names failure classes, assigns points, writes new plans")
+    val_fraction: float = 0.1
+    target: int = 5000  # the paper's count
+    dedupe_threshold: float = 0.7
+    temperature: float = 0.8
+
+
+class CotSettings(_Strict):
+    teacher: str | None = None
+    roles: list[Literal["planner", "executor", "replanner"]] = Field(
+        default_factory=lambda: ["planner", "executor", "replanner"])
+    limit: int | None = None
+
+
+class ReplanSettings(_Strict):
+    teacher: str | None = None
+    max_points: int | None = Field(None, description="replanning points per trajectory (default: all)")
+
+
+class ExportSettings(_Strict):
+    executor_plan: Literal["grounded", "actor", "none"] = "grounded"
+    cot: bool = False
+    out: str | None = Field(None, description="default: OUT/export")
+
+
+SYNTH_STAGES = ("queries", "trajectories", "plans", "expand", "augment", "replan", "cot", "export")
+
+
+class SynthSettings(_Strict):
+    out: str = "runs/synth"
+    model: str = DEFAULT_MODEL
+    seed: int = 0
+    concurrency: int = 4
+    workers: int = 1
+    ray: str | None = None
+    max_tokens: int = 512
+    prompt_dir: str | None = None
+    stages: list[Literal[SYNTH_STAGES]] = Field(default_factory=lambda: list(SYNTH_STAGES))  # type: ignore[valid-type]
+    queries: QueriesSettings = Field(default_factory=QueriesSettings)
+    trajectories: TrajectoriesSettings = Field(default_factory=TrajectoriesSettings)
+    plans: PlansSettings = Field(default_factory=PlansSettings)
+    expand: ExpandSettings = Field(default_factory=ExpandSettings)
+    augment: AugmentSettings = Field(default_factory=AugmentSettings)
+    cot: CotSettings = Field(default_factory=CotSettings)
+    replan: ReplanSettings = Field(default_factory=ReplanSettings)
+    export: ExportSettings = Field(default_factory=ExportSettings)
+
+    def role_model(self, value: str | None) -> str:
+        return value or self.model
+
+
+# ---------------------------------------------------------------------------------------------
+# Training (planact train ...). Full fine-tuning defaults are the paper's (LLaMA-3.3-70B: lr 2e-5,
+# cosine, warmup 0.1, batch 32, 1 epoch); LoRA uses a larger learning rate, as usual.
+
+class TrainSettings(_Strict):
+    base: str = DEFAULT_MODEL
+    data: str | None = Field(None, description="chat JSONL from `planact synth export` (messages)")
+    output: str | None = None
+    method: Literal["lora", "full"] = "lora"
+    learning_rate: float | None = Field(None, description="default: 2e-4 for LoRA, 2e-5 for full")
+    lr_scheduler: str = "cosine"
+    warmup_ratio: float = 0.1
+    batch_size: int = 32  # effective: per_device x grad_accum x devices
+    per_device_batch_size: int = 4
+    epochs: float = 1.0
+    max_steps: int = -1
+    max_length: int = 2048
+    packing: bool = False
+    gradient_checkpointing: bool = False
+    eval_fraction: float = 0.1
+    eval_steps: int | None = None
+    save_steps: int = 50
+    save_total_limit: int = 2
+    logging_steps: int = 1
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    lora_targets: str = "all-linear"
+    bf16: bool | None = Field(None, description="default: on when the hardware supports it")
+    seed: int = 0
+    deepspeed: str | None = Field(None, description="DeepSpeed JSON, e.g. configs/deepspeed/zero3.json")
+    resume: bool = True
+
+
 class PlanActConfig(_Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
+    synth: SynthSettings = Field(default_factory=SynthSettings)
+    train: TrainSettings = Field(default_factory=TrainSettings)
 
     @classmethod
     def load(cls, path: str | Path | None) -> "PlanActConfig":
@@ -67,5 +201,8 @@ class PlanActConfig(_Strict):
         """Apply CLI overrides, e.g. with_overrides(agent={"cot": True}); None values are skipped."""
         data = self.model_dump()
         for section, values in sections.items():
-            data[section].update({k: v for k, v in values.items() if v is not None})
+            target = data
+            for part in section.split("."):  # "synth.queries" reaches a nested section
+                target = target[part]
+            target.update({k: v for k, v in values.items() if v is not None})
         return PlanActConfig.model_validate(data)

@@ -55,3 +55,22 @@ def plan_grammar(max_steps: int = 6, cot: bool = False) -> str:
     if cot:
         rules.append(_think(cot))
     return "\n".join(rules) + "\n"
+
+
+def grounded_plan_grammar(n_actions: int, cot: bool = False) -> str:
+    """A plan whose steps carry `Actions: i, j, ...` lines that cover actions 1..n in order, each
+    exactly once, in consecutive runs: only valid groundings can be generated. Rule `c<k>` means
+    actions 1..k are covered; step numbers are left to the parser."""
+    n = max(1, n_actions)
+    rules = [f"root ::= {'think ' if cot else ''}c0",
+             'blk ::= "## Step " [1-9] [0-9]? "\\nReasoning: " line "\\nStep: " line "\\nActions: "']
+    for k in range(n):
+        alts = []
+        for end in range(k + 1, n + 1):
+            ids = ", ".join(str(i) for i in range(k + 1, end + 1))
+            alts.append(f'blk "{ids}\\n"' + (f" c{end}" if end < n else ""))
+        rules.append(f"c{k} ::= " + " | ".join(alts))
+    rules.append(f"line ::= {_LINE}")
+    if cot:
+        rules.append(_think(cot))
+    return "\n".join(rules) + "\n"

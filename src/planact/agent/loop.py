@@ -47,6 +47,39 @@ class AgentConfig:
 Event = Callable[[str, dict[str, Any]], None]
 
 
+def history_text(steps: list[StepRecord]) -> str:
+    """The executor's and replanner's view of past steps: each action, the element it acted on
+    (a snippet of that past page), and what failed."""
+    lines = []
+    for rec in steps:
+        if rec.action is None:
+            lines.append(f"Step {rec.index}: (no valid action: {rec.parse_error})")
+            continue
+        desc = f"Step {rec.index}: {rec.action}"
+        if rec.note:
+            desc += f"  # Note: {rec.note}"
+        lines.append(desc)
+        if rec.element is not None:
+            lines.append(f"  on: {rec.snippet or ''}")
+        if rec.action_error:
+            lines.append(f"  failed: {rec.action_error}")
+    return "\n".join(lines)
+
+
+def executor_variables(task: str, plan: str, steps: list[StepRecord], feedback: str | None, url: str,
+                       html: str) -> dict[str, Any]:
+    """What the executor prompt is rendered with; training data is rendered with the same function."""
+    return {
+        "task": task,
+        "plan": plan,
+        "notes": [s.note for s in steps if s.action is not None and s.note],
+        "history": history_text(steps),
+        "feedback": feedback,
+        "url": url,
+        "html": html,
+    }
+
+
 class PlanActAgent:
     def __init__(self, executor: LLM, planner: LLM | None = None, replanner: LLM | None = None,
                  config: AgentConfig | None = None) -> None:
@@ -85,23 +118,6 @@ class PlanActAgent:
                       "reasoning": out.reasoning})
         return plan
 
-    @staticmethod
-    def history_text(steps: list[StepRecord], snippets: list[str]) -> str:
-        lines = []
-        for rec, snip in zip(steps, snippets):
-            if rec.action is None:
-                lines.append(f"Step {rec.index}: (no valid action: {rec.parse_error})")
-                continue
-            desc = f"Step {rec.index}: {rec.action}"
-            if rec.note:
-                desc += f"  # Note: {rec.note}"
-            lines.append(desc)
-            if rec.element is not None:
-                lines.append(f"  on: {snip}")
-            if rec.action_error:
-                lines.append(f"  failed: {rec.action_error}")
-        return "\n".join(lines)
-
     def run(self, env: Environment, task: str, on_event: Event | None = None,
             trajectory: Trajectory | None = None) -> Trajectory:
         cfg = self.config
@@ -129,21 +145,12 @@ class PlanActAgent:
         if self.planner is not None:
             p, out, err = self.planner.plan(task, obs)
             plan = self._record_plan(traj, "planner", 0, p, out, err, None, emit)
-        snippets: list[str] = []
-        notes: list[str] = []
         feedback: str | None = None
         repeats = 0
         traj.status = "max_steps"
         for index in range(1, cfg.max_steps + 1):
-            variables = {
-                "task": task,
-                "plan": plan.render() if plan else "",
-                "notes": notes,
-                "history": self.history_text(traj.steps, snippets),
-                "feedback": feedback,
-                "url": obs.url,
-                "html": obs.html,
-            }
+            variables = executor_variables(task, plan.render() if plan else "", traj.steps, feedback, obs.url,
+                                           obs.html)
             action, out, parse_error = self.executor.next_action(variables, obs, index, feedback)
             traj.llm_calls.extend(out.calls)
             rec = StepRecord(index=index, url=obs.url, observation=obs.html, observation_tokens=obs.tokens,
@@ -153,13 +160,11 @@ class PlanActAgent:
             traj.steps.append(rec)
             if action is None:
                 feedback = parse_error
-                snippets.append("")
                 emit("action", {"step": index, "raw": out.raw, "error": parse_error})
                 continue
             rec.action, rec.element, rec.note = action.call(), action.element, action.note
-            if action.note:
-                notes.append(action.note)
-            snippets.append(obs.snippet(action.element, cfg.snippet_chars))
+            if action.element is not None:
+                rec.snippet = obs.snippet(action.element, cfg.snippet_chars)
             if action.is_exit:
                 traj.answer, traj.status = action.message, "exit"
                 emit("action", {"step": index, "action": rec.action, "raw": out.raw})
@@ -183,8 +188,9 @@ class PlanActAgent:
                 emit("loop", {"step": index, "action": rec.action})
                 break
             if self.replanner is not None and index < cfg.max_steps:
-                history = self.history_text(traj.steps, snippets)
+                history = history_text(traj.steps)
                 p, out, err = self.replanner.replan(task, plan, history, obs, step=index)
                 plan = self._record_plan(traj, "replanner", index, p, out, err, plan, emit)
         traj.final_url = obs.url
+        traj.final_observation = obs.html
         traj.final_screenshot_bytes = obs.screenshot

@@ -29,15 +29,20 @@ class PromptTemplate:
         return self.system.render(**variables).strip(), self.user.render(**variables).strip()
 
 
-def load_prompt(role: str, version: str = DEFAULT_VERSION, directory: str | Path | None = None) -> PromptTemplate:
-    """Load `<role>.<version>.yaml` from `directory` (a user's own prompts) or from the package."""
+def load_prompt(role: str, version: str = DEFAULT_VERSION, directory: str | Path | None = None,
+                package: str = "planact.agent") -> PromptTemplate:
+    """Load `<role>.<version>.yaml` from `directory` (a user's own prompts) or from `package`'s
+    `prompts/` folder (the agent's roles here; the data pipeline's prompts in planact.synth)."""
     name = f"{role}.{version}.yaml"
-    if directory is not None:
+    if directory is not None and (Path(directory) / name).is_file():
         text = (Path(directory) / name).read_text(encoding="utf-8")
+    elif directory is not None and package == "planact.agent":
+        raise FileNotFoundError(f"no prompt {name} in {directory}")
     else:
-        path = resources.files("planact.agent").joinpath("prompts", name)
+        path = resources.files(package).joinpath("prompts", name)
         if not path.is_file():
-            raise FileNotFoundError(f"no prompt {name} in the package; versions: {', '.join(list_versions(role))}")
+            raise FileNotFoundError(
+                f"no prompt {name} in {package}; versions: {', '.join(list_versions(role, package))}")
         text = path.read_text(encoding="utf-8")
     data = yaml.safe_load(text)
     env = jinja2.Environment(undefined=jinja2.StrictUndefined, keep_trailing_newline=False)
@@ -45,6 +50,6 @@ def load_prompt(role: str, version: str = DEFAULT_VERSION, directory: str | Path
                           env.from_string(data["user"]))
 
 
-def list_versions(role: str) -> list[str]:
-    folder = resources.files("planact.agent").joinpath("prompts")
+def list_versions(role: str, package: str = "planact.agent") -> list[str]:
+    folder = resources.files(package).joinpath("prompts")
     return sorted(p.name.split(".")[1] for p in folder.iterdir() if p.name.startswith(role + "."))

@@ -44,6 +44,7 @@ class StepRecord:
     action: str | None = None  # canonical call, None if the output did not parse
     element: int | None = None
     note: str | None = None
+    snippet: str | None = None  # the acted-on element in context: what the history shows later
     parse_error: str | None = None
     action_error: str | None = None
     plan_version: int | None = None  # index into Trajectory.plans
@@ -72,6 +73,7 @@ class Trajectory:
     status: str = "running"  # exit | env_done | max_steps | loop | error
     error: str | None = None
     final_url: str = ""
+    final_observation: str = ""  # the last page the agent saw (what an outcome judge reads)
     final_screenshot: str | None = None
     final_screenshot_bytes: bytes | None = field(default=None, repr=False)
     started_at: float = field(default_factory=time.time)

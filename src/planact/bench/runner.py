@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..config import PlanActConfig
 from ..agent.loop import Event, PlanActAgent
 from ..agent.trace import Trajectory
 from ..web.browser import BrowserOptions, BrowserSession
@@ -26,34 +27,54 @@ class RunSettings:
     observation: ObservationOptions
     screenshots: bool = True
 
+    @classmethod
+    def from_config(cls, cfg: PlanActConfig) -> "RunSettings":
+        b = cfg.browser
+        return cls(
+            browser=BrowserOptions(headless=b.headless, executable_path=b.executable_path,
+                                   allow_domains=b.allow_domains),
+            observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only),
+            screenshots=b.screenshots,
+        )
+
 
 def episode_dirname(task_id: str, seed: int | None) -> str:
     safe = re.sub(r"[^A-Za-z0-9_.-]+", "_", task_id)[:80]
     return f"{safe}-seed{seed}" if seed is not None else safe
 
 
-def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: str, seed: int | None,
-                out_dir: Path, settings: RunSettings, on_event: Event | None = None) -> EpisodeRecord:
-    """Reset, run the agent, score, write trace + report. Infrastructure failures (the browser died,
-    the task would not load) are recorded as status "error", and the browser is restarted."""
+def play_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: str, seed: int | None,
+                 settings: RunSettings, on_event: Event | None = None, goal: str | None = None) -> Trajectory:
+    """Reset, run the agent, score. `goal` replaces the task's own text (synthetic queries that use
+    a task's start page). Infrastructure failures (the browser died, the task would not load) are
+    recorded as status "error", and the browser is restarted."""
     traj = Trajectory(task="", suite=suite.name, task_id=task_id, seed=seed)
-    folder = out_dir / "episodes" / episode_dirname(task_id, seed)
     try:
         session.ensure_alive()
         instance = suite.reset(session, task_id, seed)
-        traj.task, traj.start_url = instance.goal, instance.start_url
+        traj.task, traj.start_url = goal or instance.goal, instance.start_url
+        if goal and goal != instance.goal:
+            traj.score_details["task_goal"] = instance.goal
         env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
                          screenshots=settings.screenshots, done_check=lambda: suite.finished(session, instance))
-        agent.run(env, instance.goal, on_event, traj)
+        agent.run(env, traj.task, on_event, traj)
         if traj.status != "error":
             score = suite.score(session, instance, traj.answer)
             if score is not None:
                 traj.reward, traj.raw_reward, traj.success = score.reward, score.raw_reward, score.success
-                traj.score_details = score.details
+                traj.score_details.update(score.details)
     except Exception as err:  # noqa: BLE001 - recorded, never fatal to an eval
         traj.status, traj.error = "error", f"{type(err).__name__}: {err}"
     if traj.status == "error" and not session.alive():
         session.restart()
+    return traj
+
+
+def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: str, seed: int | None,
+                out_dir: Path, settings: RunSettings, on_event: Event | None = None) -> EpisodeRecord:
+    """play_episode, then write trace + report under out_dir/episodes/."""
+    traj = play_episode(suite, session, agent, task_id, seed, settings, on_event)
+    folder = out_dir / "episodes" / episode_dirname(task_id, seed)
     trace, report = write_episode(traj, folder)
     return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)))
 

@@ -1,15 +1,13 @@
-"""planact run | eval | tasks | models."""
+"""planact run | eval | tasks | models, and the groups `planact synth ...` and `planact train ...`."""
 
 from __future__ import annotations
 
 import json
-import sys
 import time
 from pathlib import Path
 from typing import Optional
 
 import typer
-from rich.console import Console
 from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
@@ -18,8 +16,7 @@ from ..config import PlanActConfig
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan-and-Act web agents: a planner, an executor and dynamic replanning in a real browser.")
-# Wide enough for the tables when the output goes to a file or a pipe (rich assumes 80 columns).
-console = Console() if sys.stdout.isatty() else Console(width=160)
+from .common import console  # noqa: E402
 
 ModelOpt = typer.Option(None, help="model spec, e.g. local:smollm2-135m, openai:gpt-4o, "
                                    "openai-compatible:http://host:8000/v1#name")
@@ -39,15 +36,8 @@ def _config(config: Optional[Path], planner, executor, replanner, no_planner, re
 
 def _settings(cfg: PlanActConfig):
     from ..bench.runner import RunSettings
-    from ..web.browser import BrowserOptions
-    from ..web.observation import ObservationOptions
 
-    b = cfg.browser
-    return RunSettings(
-        browser=BrowserOptions(headless=b.headless, executable_path=b.executable_path, allow_domains=b.allow_domains),
-        observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only),
-        screenshots=b.screenshots,
-    )
+    return RunSettings.from_config(cfg)
 
 
 def _printer(verbose: bool):
@@ -258,6 +248,17 @@ def models() -> None:
     console.print(table)
     console.print(f"defaults: planner={cfg.models.planner} executor={cfg.models.executor} "
                   f"replanner={cfg.models.replanner or '(planner)'}", highlight=False)
+
+
+def _register_groups() -> None:
+    from .synth import synth_app
+    from .train import train_app
+
+    app.add_typer(synth_app, name="synth")
+    app.add_typer(train_app, name="train")
+
+
+_register_groups()
 
 
 def main() -> None:

@@ -71,7 +71,9 @@ def load_model(spec: str | ModelSpec) -> LLM:
 
         return from_spec(spec.provider, spec.target, spec.model, spec.options)
     if spec.provider == "scripted":
-        raise LLMError("scripted models are built in code (planact.llm.scripted.ScriptedLLM), not from a spec")
+        from .scripted import from_import_path
+
+        return from_import_path(spec.target)
     path = resolve_local_path(spec.target)
     runtime = choose_runtime(spec, path)
     name = str(spec)

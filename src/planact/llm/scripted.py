@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import threading
 from collections.abc import Callable, Iterable
 
@@ -40,3 +41,15 @@ class ScriptedLLM:
                 self._index += 1
         prompt_tokens = sum(approx_tokens(m.content) for m in messages)
         return Generation(text, Usage(prompt_tokens, approx_tokens(text)), 0.0, self.name, "stop")
+
+
+def from_import_path(target: str) -> ScriptedLLM:
+    """`scripted:package.module:function`: a Python function `messages -> str` used as a model.
+    Lets rule-based responders (tests, benchmarks) stand in for a model in separate processes."""
+    module, sep, attr = target.partition(":")
+    if not sep or not module or not attr:
+        raise ValueError(f"scripted model spec needs 'module:function', got {target!r}")
+    fn = getattr(importlib.import_module(module), attr)
+    if not callable(fn):
+        raise ValueError(f"{target} is not callable")
+    return ScriptedLLM(fn, name=f"scripted:{target}")

@@ -1,0 +1,101 @@
+"""Stage 7: replanning data. From each grounded plan (and its successful trajectory), one example
+per point after an action: task, the plan so far, the actions taken, the current page -> the plan
+for what remains. A teacher that sees the future actions writes it; a plan that states the final
+answer before the page or the history has shown it is dropped as a leak."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..agent.plan import PlanParseError, parse_plan
+from ..agent.grammars import plan_grammar
+from .context import StageContext
+from .dedupe import normalize
+from .engine import ModelCache, StageStats, Unit, run_stage
+from .plans import plan_text
+from .prompting import Tally, ask, prompt_id, synth_prompt
+from .records import Provenance, Record, load_records, new_record
+from .trajdata import actions_of, history_until, numbered_actions
+
+
+def answer_leak(plan: str, answer: str | None, seen: str) -> bool:
+    """The final answer appears in the plan although neither the page nor the history shows it."""
+    if not answer:
+        return False
+    a = normalize(answer)
+    if len(a) < 3 or a in {"done", "yes", "no", "ok", "n a"}:
+        return False
+    return f" {a} " in f" {normalize(plan)} " and f" {a} " not in f" {normalize(seen)} "
+
+
+@dataclass
+class ReplanWorker:
+    model: str
+    max_tokens: int
+    prompt_dir: str | None
+
+    def __call__(self, models: ModelCache) -> "ReplanWorker":
+        self.llm = models.get(self.model)
+        self.prompt = synth_prompt("replan_teacher", directory=self.prompt_dir)
+        return self
+
+    def process(self, unit: Unit) -> list[Record]:
+        p = unit.payload
+        tally = Tally()
+        variables = {k: p[k] for k in ("task", "plan", "history", "url", "html", "future")}
+        feedback, problem, raw = None, "", ""
+        prov = Provenance(stage="replan", model=self.model, prompt=prompt_id(self.prompt))
+        for attempt in range(2):
+            raw = ask(self.llm, self.prompt, variables, tally, max_tokens=self.max_tokens, grammar=plan_grammar(),
+                      feedback=feedback, seed=attempt)
+            try:
+                plan = parse_plan(raw)
+            except PlanParseError as err:
+                problem, feedback = f"unparsable: {err}", str(err)
+                continue
+            text = plan_text(plan)
+            if answer_leak(text, p["answer"], p["html"] + "\n" + p["history"]):
+                problem = "leak: the plan states the final answer before the page has shown it"
+                feedback = "the plan states a result that the current page has not shown yet; write how to find it"
+                continue
+            data = {k: p[k] for k in ("task", "plan", "history", "url", "html", "after_action", "trajectory_id")}
+            data.update({"site": p.get("site"), "target": plan.to_dict(), "target_text": text})
+            return [new_record("replan", unit.key, 0, prov, data, [p["plan_id"], p["trajectory_id"]],
+                               usage=tally.as_usage())]
+        return [new_record("replan", unit.key, 0, prov, {"raw": raw[:2000]}, [p["plan_id"]], "dropped", problem,
+                           tally.as_usage())]
+
+    def close(self) -> None:
+        pass
+
+
+def replan_units(ctx: StageContext) -> list[Unit]:
+    trajs = {t.id: t for t in load_records(ctx.out / "trajectories.jsonl")}
+    units = []
+    limit = ctx.settings.replan.max_points
+    for pr in load_records(ctx.out / "plans.jsonl"):
+        t = trajs.get(pr.data["trajectory_id"])
+        if t is None:
+            continue
+        traj = t.data["trajectory"]
+        views = actions_of(traj)
+        steps = traj["steps"]
+        points = list(range(1, len(views)))  # after action k, with actions left to do
+        if limit is not None:
+            points = points[:limit]
+        for k in points:
+            nxt = views[k]  # the step the agent is at after action k
+            units.append(Unit(f"{pr.id}-{k}", {
+                "task": traj["task"], "plan": pr.data["plan_text"], "history": history_until(traj, nxt.position),
+                "url": steps[nxt.position]["url"], "html": steps[nxt.position]["observation"],
+                "future": numbered_actions(views[k:]) + (f"\nFinal answer: {traj['answer']}" if traj.get("answer") else ""),
+                "answer": traj.get("answer"), "after_action": k, "trajectory_id": t.id, "plan_id": pr.id,
+                "site": pr.data.get("site")}))
+    return units
+
+
+def run(ctx: StageContext) -> list[StageStats]:
+    s = ctx.settings
+    return [run_stage("replan", ctx.store("replan"), replan_units(ctx),
+                      ReplanWorker(s.role_model(s.replan.teacher), s.max_tokens, s.prompt_dir),
+                      ctx.execution, progress=ctx.progress, models=ctx.models)]
