@@ -84,3 +84,11 @@ def respond(messages) -> str:
         except (IndexError, KeyError, AttributeError, StopIteration):  # a query its solver cannot read
             return 'exit(message="I cannot do this task on this page.")'
     raise AssertionError(f"no scripted answer for prompt: {system[:120]!r}")
+
+
+def slow_respond(messages) -> str:
+    """`respond`, a quarter second per call: gives a test time to kill a run mid-stage."""
+    import time
+
+    time.sleep(0.25)
+    return respond(messages)

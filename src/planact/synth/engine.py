@@ -8,6 +8,7 @@ checks (deduplication against everything kept so far, a target count) see every 
 from __future__ import annotations
 
 import os
+import socket
 import sys
 import threading
 import time
@@ -181,6 +182,8 @@ def _run_threads(todo: list[Unit], factory: WorkerFactory, slots: int, finish: C
                 except UnitFailed as err:
                     finish(unit, None, str(err))
                     continue
+                for r in records:
+                    r.provenance.extra.setdefault("worker", f"local:{os.getpid()}:{threading.current_thread().name}")
                 finish(unit, records)
         except BaseException as err:  # noqa: BLE001 - re-raised in the driver; what was written stays
             with lock:
@@ -226,7 +229,10 @@ class _ActorBody:
 
     def process(self, unit: Unit) -> list[dict] | str:
         try:
-            return [r.model_dump() for r in self.worker.process(unit)]
+            records = self.worker.process(unit)
+            for r in records:
+                r.provenance.extra.setdefault("worker", f"ray:{socket.gethostname()}:{os.getpid()}")
+            return [r.model_dump() for r in records]
         except UnitFailed as err:
             return str(err)
 

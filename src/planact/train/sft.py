@@ -88,6 +88,7 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         deepspeed=ts.deepspeed,
         use_cpu=not cuda,
         report_to="none",
+        disable_tqdm=True,  # progress goes through on_log
         dataloader_pin_memory=cuda,
     )
 
@@ -129,6 +130,9 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(strip(train_rows)),
                          eval_dataset=Dataset.from_list(strip(eval_rows)) if eval_rows else None,
                          processing_class=tokenizer, peft_config=peft_config, callbacks=[_Log()])
+    from transformers.trainer_callback import PrinterCallback
+
+    trainer.remove_callback(PrinterCallback)
     resume = _last_checkpoint(output) if ts.resume else None
     before = None
     if eval_rows and resume is None:
@@ -143,7 +147,8 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
     tokenizer.save_pretrained(str(output))
     state = trainer.state
     losses = [h["loss"] for h in state.log_history if "loss" in h]
-    tokens = int(getattr(state, "num_input_tokens_seen", 0) or 0)
+    counted = [h["num_tokens"] for h in state.log_history if "num_tokens" in h]
+    tokens = int(float(counted[-1])) if counted else 0
     if not tokens:
         tokens = _count_tokens(trainer, state.global_step, args)
     result = TrainResult(role=role, output=str(output), base=base_spec, method=ts.method,
