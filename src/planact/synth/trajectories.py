@@ -64,7 +64,9 @@ class RolloutWorker:
                           extra={"actor": actor, "orm": self.orm, "judge": self.judge if self.orm == "llm" else None})
         try:
             suite, task_id, env_seed = self._suite(q)
-        except (UnresolvedSite, ValueError) as err:
+        except UnresolvedSite as err:  # configuration, not the query: redo once the site is set
+            raise UnitFailed(f"{unit.key}: {err}") from None
+        except ValueError as err:
             return [new_record("trajectories", unit.key, 0, prov, {"query": q["intent"]}, [parent], "dropped",
                                f"no_environment: {err}")]
         session = self._session(suite)
@@ -134,6 +136,15 @@ def run(ctx: StageContext) -> list[StageStats]:
     queries = query_records(ctx)
     if ts.limit is not None:
         queries = queries[: ts.limit]
+    missing = set()
+    for q in queries:
+        if q.data.get("start_url") and not (q.data.get("task_id") and q.data.get("suite") in SUITES):
+            try:
+                resolve_start_url(q.data["start_url"])
+            except UnresolvedSite as err:
+                missing.add(str(err))
+    if missing:
+        raise ValueError("the queries' sites are not configured; nothing was run:\n  " + "\n  ".join(sorted(missing)))
     units = [Unit(f"{q.id}-r{r}", {"query": q.model_dump(), "rollout": r}) for q in queries for r in range(ts.rollouts)]
     actor = ctx.config.model_dump(include={"models", "agent", "browser"})
     if ts.rollouts > 1 and ctx.config.agent.temperature == 0.0:

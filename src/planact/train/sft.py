@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import TrainSettings
 from .base import trainable_base
-from .data import read_chat_jsonl, split, to_prompt_completion
+from .data import TrainDataError, read_chat_jsonl, split, to_prompt_completion
 
 ROLES = ("planner", "executor", "replanner")
 OnLog = Callable[[dict[str, Any]], None]
@@ -111,6 +111,13 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
     tokenizer = AutoTokenizer.from_pretrained(str(base_dir))
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
+    too_long = _too_long(tokenizer, train_rows, ts.max_length)
+    if too_long == len(train_rows):
+        raise TrainDataError(f"all {len(train_rows)} training examples are longer than --max-length {ts.max_length} "
+                             "tokens: their answers would be cut off; raise --max-length")
+    if too_long and on_log:
+        on_log({"step": 0, "warning": f"{too_long} of {len(train_rows)} examples are longer than max_length "
+                                      f"{ts.max_length}; their answers are cut off"})
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32)
     peft_config = None
     if ts.method == "lora":
@@ -158,6 +165,16 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
     if trainer.is_world_process_zero():
         _finish(output, ts, result, state.log_history, base_spec, role)
     return result
+
+
+def _too_long(tokenizer, rows: list[dict[str, Any]], max_length: int) -> int:
+    """Examples whose prompt + answer exceed max_length (the trainer would truncate the answer)."""
+    n = 0
+    for r in rows:
+        text = tokenizer.apply_chat_template(r["prompt"] + r["completion"], tokenize=False)
+        if len(tokenizer(text, add_special_tokens=False)["input_ids"]) > max_length:
+            n += 1
+    return n
 
 
 def _count_tokens(trainer, steps: int, args) -> int:
