@@ -69,6 +69,18 @@ def test_lora_training_loss_falls_and_the_adapter_runs(work):
     assert info["eval_loss_after"] < info["eval_loss_before"]
     adapter_cfg = json.loads((work / "runs" / "planner-lora" / "adapter_config.json").read_text())
     assert adapter_cfg["base_model_name_or_path"] == "local:smollm2-135m"
+    # the llama.cpp copy of the adapter answers exactly as the PEFT adapter does on transformers
+    assert info["llamacpp_adapter"] and (work / "runs" / "planner-lora" / "adapter.gguf").exists()
+    from planact.llm import load_model
+    from planact.llm.base import ChatMessage, GenerationOptions
+
+    msgs = json.loads((work / "synth" / "export" / "chat" / "planner.jsonl").read_text().splitlines()[0])["messages"]
+    msgs = [ChatMessage(m["role"], m["content"]) for m in msgs[:2]]
+    opts = GenerationOptions(max_tokens=32, temperature=0.0)
+    on_llamacpp = load_model(f"local:{work / 'runs' / 'planner-lora'}")
+    assert type(on_llamacpp).__name__ == "LlamaCppBackend"
+    tuned = on_llamacpp.generate(msgs, opts).text
+    assert tuned == load_model(f"hf:{work / 'runs' / 'planner-lora'}").generate(msgs, opts).text
 
     _cli("run", "--suite", "miniwob", "--task", "click-test", "--seed", "7", "--planner", "local:runs/planner-lora",
          "--replan", "never", "--max-steps", "2", "--output", "runs/with-adapter", cwd=work)

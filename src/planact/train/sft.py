@@ -39,6 +39,7 @@ class TrainResult:
     eval_loss_after: float | None
     losses: list[float] = field(default_factory=list)
     resumed_from: str | None = None
+    llamacpp_adapter: str | None = None
 
 
 def _last_checkpoint(output: Path) -> str | None:
@@ -163,8 +164,28 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
                          train_tokens=tokens, wall_s=round(wall, 2), tokens_per_s=round(tokens / wall, 1) if wall else 0,
                          eval_loss_before=before, eval_loss_after=after, losses=losses, resumed_from=resume)
     if trainer.is_world_process_zero():
+        result.llamacpp_adapter = _llamacpp_adapter(output, base_dir, base_spec, on_log)
         _finish(output, ts, result, state.log_history, base_spec, role)
     return result
+
+
+def _llamacpp_adapter(output: Path, base_dir: Path, base_spec: str, on_log: OnLog | None) -> str | None:
+    """A LoRA on a GGUF base also gets `adapter.gguf`, so `local:OUTPUT` runs on llama.cpp (with
+    grammars). Any other base, or a failed conversion, leaves the transformers runtime."""
+    from ..llm.registry import resolve_local_path
+
+    if not (output / "adapter_config.json").exists():
+        return None
+    try:
+        if resolve_local_path(base_spec).suffix != ".gguf":
+            return None
+        from .gguf_lora import convert_adapter
+
+        return str(convert_adapter(output, base_dir / "config.json"))
+    except Exception as err:  # noqa: BLE001 - the adapter itself is saved and usable on transformers
+        if on_log:
+            on_log({"step": 0, "warning": f"no llama.cpp copy of the adapter ({err}); it runs on transformers"})
+        return None
 
 
 def _too_long(tokenizer, rows: list[dict[str, Any]], max_length: int) -> int:

@@ -1,0 +1,62 @@
+"""A PEFT LoRA adapter of a Llama-family model as a llama.cpp LoRA file (`adapter.gguf`), so that a
+trained adapter on a GGUF base runs on llama.cpp: faster on CPU than transformers, and with the GBNF
+grammars that keep a small model's plans and actions well-formed. The registry loads an adapter
+folder holding `adapter.gguf` on llama.cpp (base + LoRA) by itself.
+
+llama.cpp stores Llama's q/k projections with their rows permuted for its rotary layout; the same
+permutation applies to the B matrices of their adapters (P(BA) = (PB)A)."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+
+_PEFT_KEY = re.compile(r"^base_model\.model\.(?P<module>.+)\.lora_(?P<ab>[AB])\.weight$")
+
+
+def _permute(w: np.ndarray, n_head: int) -> np.ndarray:
+    return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
+
+
+def convert_adapter(adapter: str | Path, base_config: str | Path, output: str | Path | None = None) -> Path:
+    """`base_config`: the base's Hugging Face config.json (heads and layers)."""
+    import gguf
+    from safetensors.numpy import load_file
+
+    adapter = Path(adapter)
+    cfg = json.loads((adapter / "adapter_config.json").read_text())
+    base = json.loads(Path(base_config).read_text())
+    if base.get("model_type") not in ("llama", "mistral", "qwen2"):
+        raise ValueError(f"llama.cpp LoRA conversion supports Llama-family bases, not {base.get('model_type')}")
+    if cfg.get("use_rslora") or cfg.get("use_dora"):
+        raise ValueError("rsLoRA/DoRA adapters have no llama.cpp equivalent")
+    n_head, n_kv = base["num_attention_heads"], base.get("num_key_value_heads", base["num_attention_heads"])
+    names = gguf.get_tensor_name_map(gguf.MODEL_ARCH.LLAMA, base["num_hidden_layers"])
+    tensors = load_file(str(adapter / "adapter_model.safetensors"))
+    out = Path(output) if output else adapter / "adapter.gguf"
+    writer = gguf.GGUFWriter(str(out), gguf.MODEL_ARCH_NAMES[gguf.MODEL_ARCH.LLAMA])
+    writer.add_string(gguf.Keys.General.TYPE, "adapter")
+    writer.add_string(gguf.Keys.Adapter.TYPE, "lora")
+    writer.add_float32(gguf.Keys.Adapter.LORA_ALPHA, float(cfg["lora_alpha"]))
+    for key in sorted(tensors):
+        m = _PEFT_KEY.match(key)
+        if not m:
+            raise ValueError(f"unexpected tensor in the adapter: {key}")
+        module = m.group("module")
+        name = names.get_name(module)
+        if name is None:
+            raise ValueError(f"no llama.cpp tensor for {module}")
+        w = tensors[key].astype(np.float32)
+        if m.group("ab") == "B" and module.endswith("q_proj"):
+            w = _permute(w, n_head)
+        elif m.group("ab") == "B" and module.endswith("k_proj"):
+            w = _permute(w, n_kv)
+        writer.add_tensor(f"{name}.weight.lora_{m.group('ab').lower()}", np.ascontiguousarray(w))
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return out
