@@ -102,7 +102,7 @@ def search_engine(task: str, page: Page, history: str) -> str:
     if not pager:
         return click(page.first("button", "Search"))
     page_no = (n - 1) // 3 + 1
-    if page_no > 1 and f'Click' not in history.split("Search")[-1]:
+    if page_no > 1 and 'Click' not in history.split("Search")[-1]:
         return click(next(a for a in page.all("a") if a.own_text == str(page_no) and _inside(a, pager[0])))
     results = [a for a in page.all("a") if not _inside(a, pager[0])]
     return click(results[(n - 1) % 3])

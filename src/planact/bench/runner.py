@@ -11,9 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ..config import PlanActConfig
 from ..agent.loop import Event, PlanActAgent
 from ..agent.trace import Trajectory
+from ..config import PlanActConfig
 from ..web.browser import BrowserOptions, BrowserSession
 from ..web.env import BrowserEnv
 from ..web.observation import ObservationOptions

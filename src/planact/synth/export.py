@@ -21,7 +21,7 @@ from ..agent.trace import StepRecord
 from .context import StageContext
 from .engine import StageStats
 from .records import Record, load_records
-from .trajdata import actions_of, feedback_before, history_until, steps_of
+from .trajdata import actions_of, feedback_before, steps_of
 
 ROLES = ("planner", "executor", "replanner")
 

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..agent.plan import PlanParseError, parse_plan
 from ..agent.grammars import plan_grammar
+from ..agent.plan import PlanParseError, parse_plan
 from .context import StageContext
 from .dedupe import normalize
 from .engine import ModelCache, StageStats, Unit, run_stage
