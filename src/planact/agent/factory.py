@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from ..config import PlanActConfig
 from ..llm.base import LLM
 from ..llm.registry import load_model
@@ -17,13 +19,14 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
     )
 
 
-def build_agent(cfg: PlanActConfig, models: dict[str, LLM] | None = None) -> PlanActAgent:
-    """`models` caches loaded backends by spec, so that the same model serves several roles."""
-    cache = models if models is not None else {}
+def build_agent(cfg: PlanActConfig, load: Callable[[str], LLM] | None = None) -> PlanActAgent:
+    """One backend per distinct spec, shared by the roles that name it. `load` (default
+    `load_model`) lets a caller share its own cache, e.g. the synth pipeline's per-process one."""
+    cache: dict[str, LLM] = {}
 
     def get(spec: str) -> LLM:
         if spec not in cache:
-            cache[spec] = load_model(spec)
+            cache[spec] = (load or load_model)(spec)
         return cache[spec]
 
     ac = agent_config(cfg)

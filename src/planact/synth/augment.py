@@ -21,7 +21,7 @@ from .dedupe import Deduper
 from .engine import ModelCache, StageStats, Unit, run_stage
 from .expand import plan_pool, seed_view
 from .pairs import dedupe_hook, pair_data, pair_grammar, parse_pairs
-from .prompting import Tally, ask, parse_list, parse_verdict, prompt_id, synth_prompt, verdict_grammar
+from .prompting import PromptWorker, Tally, ask, parse_list, parse_verdict, prompt_id, synth_prompt, verdict_grammar
 from .records import Provenance, Record, load_records, new_record
 
 
@@ -31,7 +31,8 @@ def in_validation(record_id: str, fraction: float) -> bool:
 
 
 @dataclass
-class EvalWorker:
+class EvalWorker(PromptWorker):
+    prompt_name = "plan_judge"
     planner: str
     judge: str
     max_tokens: int
@@ -40,7 +41,7 @@ class EvalWorker:
     def __call__(self, models: ModelCache) -> "EvalWorker":
         self.role = PlannerRole(models.get(self.planner), RoleSettings(max_tokens=self.max_tokens))
         self.judge_llm = models.get(self.judge)
-        self.prompt = synth_prompt("plan_judge", directory=self.prompt_dir)
+        self.prompt = synth_prompt(self.prompt_name, directory=self.prompt_dir)
         return self
 
     def process(self, unit: Unit) -> list[Record]:
@@ -68,21 +69,14 @@ class EvalWorker:
                 "predicted": candidate, "correct": bool(verdict), "reason": reason}
         return [new_record("augment.eval", unit.key, 0, prov, data, [p["id"]], usage=tally.as_usage())]
 
-    def close(self) -> None:
-        pass
-
 
 @dataclass
-class ClassWorker:
+class ClassWorker(PromptWorker):
+    prompt_name = "failure_classes"
     model: str
     max_classes: int
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "ClassWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("failure_classes", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         site, failures = unit.payload["site"], unit.payload["failures"]
@@ -107,20 +101,13 @@ class ClassWorker:
                                   "dropped", "unparsable: no '- Name: description' lines", tally.as_usage()))
         return out
 
-    def close(self) -> None:
-        pass
-
 
 @dataclass
-class AssignWorker:
+class AssignWorker(PromptWorker):
+    prompt_name = "failure_assign"
     model: str
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "AssignWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("failure_assign", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         p, classes = unit.payload["point"], unit.payload["classes"]
@@ -140,21 +127,14 @@ class AssignWorker:
                            {"point_id": p["id"], "site": p["site"], "class": chosen, "answer": answer}, [p["id"]],
                            usage=tally.as_usage())]
 
-    def close(self) -> None:
-        pass
-
 
 @dataclass
-class AugmentWorker:
+class AugmentWorker(PromptWorker):
+    prompt_name = "plan_augment"
     model: str
     temperature: float
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "AugmentWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("plan_augment", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         p, cls = unit.payload["point"], unit.payload["class"]
@@ -173,9 +153,6 @@ class AugmentWorker:
                                f"unparsable: {why}", tally.as_usage())]
         data = pair_data(pairs[0].query, pairs[0].plan, p, p["site"], failure_class=cls["name"])
         return [new_record("augment", unit.key, 0, prov, data, parents, usage=tally.as_usage())]
-
-    def close(self) -> None:
-        pass
 
 
 def run(ctx: StageContext) -> list[StageStats]:

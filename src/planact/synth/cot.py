@@ -12,7 +12,7 @@ from ..agent.cot import split_reasoning
 from .context import StageContext
 from .dedupe import normalize
 from .engine import ModelCache, StageStats, Unit, run_stage
-from .prompting import Tally, ask, prompt_id, synth_prompt
+from .prompting import PromptWorker, Tally, ask, prompt_id, synth_prompt
 from .records import Provenance, Record, load_records, new_record
 from .trajdata import actions_of, history_until, steps_of
 
@@ -45,7 +45,7 @@ def clean_reasoning(text: str) -> str:
 
 
 @dataclass
-class CotWorker:
+class CotWorker(PromptWorker):
     model: str
     max_tokens: int
     prompt_dir: str | None
@@ -81,9 +81,6 @@ class CotWorker:
             return [new_record("cot", unit.key, 0, prov, data, [item["source_id"]], "dropped", problem,
                                tally.as_usage())]
         return [new_record("cot", unit.key, 0, prov, data, [item["source_id"]], usage=tally.as_usage())]
-
-    def close(self) -> None:
-        pass
 
 
 def cot_items(ctx: StageContext) -> list[dict[str, Any]]:

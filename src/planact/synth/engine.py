@@ -57,13 +57,6 @@ class ModelCache:
         with self._lock:
             self._models[spec] = llm
 
-    # the mapping interface agent.factory.build_agent uses for its model cache
-    def __contains__(self, spec: str) -> bool:
-        return True
-
-    def __getitem__(self, spec: str) -> LLM:
-        return self.get(spec)
-
 
 WorkerFactory = Callable[[ModelCache], Worker]
 

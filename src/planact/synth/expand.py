@@ -12,9 +12,9 @@ from typing import Any
 
 from .context import StageContext
 from .dedupe import Deduper
-from .engine import ModelCache, StageStats, Unit, run_stage
+from .engine import StageStats, Unit, run_stage
 from .pairs import dedupe_hook, pair_data, pair_grammar, parse_pairs
-from .prompting import Tally, ask, prompt_id, synth_prompt
+from .prompting import PromptWorker, Tally, ask, prompt_id
 from .records import Provenance, Record, load_records, new_record
 
 
@@ -33,17 +33,13 @@ def seed_view(r: Record) -> dict[str, Any]:
 
 
 @dataclass
-class ExpandWorker:
+class ExpandWorker(PromptWorker):
+    prompt_name = "plan_expand"
     model: str
     n: int
     temperature: float
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "ExpandWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("plan_expand", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         seeds, site = unit.payload["seeds"], unit.payload["site"]
@@ -71,9 +67,6 @@ class ExpandWorker:
             out.append(new_record("expand", unit.key, 0, prov, {"raw": text[:2000]}, parents, "dropped",
                                   "unparsable: no '### Query' block", tally.as_usage()))
         return out
-
-    def close(self) -> None:
-        pass
 
 
 def run(ctx: StageContext) -> list[StageStats]:

@@ -10,7 +10,7 @@ prompt templates (the version the agent will run with), in three formats:
 from __future__ import annotations
 
 import json
-from collections import Counter, defaultdict
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ from ..agent.prompts import PromptTemplate, load_prompt
 from ..agent.trace import StepRecord
 from .context import StageContext
 from .engine import StageStats
-from .records import Record, load_records
+from .records import Record, RecordStore, load_records
 from .trajdata import actions_of, feedback_before, steps_of
 
 ROLES = ("planner", "executor", "replanner")
@@ -167,8 +167,6 @@ def card(examples: dict[str, list[dict[str, Any]]], ctx: StageContext) -> tuple[
         lines.append(f"| {role} | {len(rows)} | {fmt(by_stage)} | {fmt(by_site)} | {fmt(by_model)} |")
     lines += ["", "## Pipeline records", "", "| stage file | kept | dropped (by reason) |", "|---|---|---|"]
     for path in sorted(ctx.out.glob("*.jsonl")):
-        from .records import RecordStore
-
         recs = RecordStore(path).read()
         kept = sum(r.kept for r in recs)
         reasons = Counter((r.reason or "").split(":")[0] for r in recs if not r.kept)
@@ -193,12 +191,3 @@ def run(ctx: StageContext) -> list[StageStats]:
     st.kept = st.units
     st.wall_s = time.perf_counter() - started
     return [st]
-
-
-def example_counts(out: Path) -> dict[str, int]:
-    counts: dict[str, int] = defaultdict(int)
-    for role in ROLES:
-        p = out / "chat" / f"{role}.jsonl"
-        if p.exists():
-            counts[role] = sum(1 for _ in p.open(encoding="utf-8"))
-    return dict(counts)

@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from ..agent.grammars import grounded_plan_grammar
 from ..agent.plan import Plan, PlanParseError, parse_plan
 from .context import StageContext
-from .engine import ModelCache, StageStats, Unit, run_stage
-from .prompting import Tally, ask, prompt_id, synth_prompt
+from .engine import StageStats, Unit, run_stage
+from .prompting import PromptWorker, Tally, ask, prompt_id
 from .records import Provenance, Record, load_records, new_record
 from .trajdata import actions_of, numbered_actions
 
@@ -46,16 +46,12 @@ def plan_text(plan: Plan, with_actions: bool = False) -> str:
 
 
 @dataclass
-class GroundWorker:
+class GroundWorker(PromptWorker):
+    prompt_name = "grounded_plan"
     model: str
     max_attempts: int
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "GroundWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("grounded_plan", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         rec = unit.payload["trajectory"]
@@ -92,9 +88,6 @@ class GroundWorker:
             feedback = problem
         return [new_record("plans", unit.key, 0, prov, {"trajectory_id": rec["id"], "raw": raw}, [rec["id"]],
                            "dropped", error, tally.as_usage())]
-
-    def close(self) -> None:
-        pass
 
 
 def run(ctx: StageContext) -> list[StageStats]:

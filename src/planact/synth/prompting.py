@@ -4,7 +4,7 @@ that counts tokens and asks llama.cpp-style backends for a grammar when there is
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from ..agent.prompts import PromptTemplate, load_prompt
 from ..llm.base import LLM, ChatMessage, GenerationOptions
@@ -20,6 +20,24 @@ def prompt_id(p: PromptTemplate) -> str:
     return f"synth.{p.id}"
 
 
+class PromptWorker:
+    """Base of the stage workers that call one model with one prompt. Subclasses are dataclasses
+    with `model` and `prompt_dir` fields and a `prompt_name`; the engine calls the worker with the
+    process's model cache (once per thread or Ray actor) and closes it at the end."""
+
+    prompt_name: str
+    model: str
+    prompt_dir: str | None
+
+    def __call__(self, models):  # models: engine.ModelCache
+        self.llm = models.get(self.model)
+        self.prompt = synth_prompt(self.prompt_name, directory=self.prompt_dir)
+        return self
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class Tally:
     """Tokens spent on one unit's records."""
@@ -27,7 +45,6 @@ class Tally:
     prompt_tokens: int = 0
     completion_tokens: int = 0
     calls: int = 0
-    models: list[str] = field(default_factory=list)
 
     def as_usage(self) -> dict[str, int]:
         return {"prompt_tokens": self.prompt_tokens, "completion_tokens": self.completion_tokens}
@@ -71,7 +88,7 @@ def list_grammar(n: int, prefix: str = "- ") -> str:
     return f'root ::= item{{1,{max(1, n)}}}\nitem ::= "{prefix}" [^\\n]{{5,200}} "\\n"\n'
 
 
-def parse_list(text: str, prefix: str = "-") -> list[str]:
+def parse_list(text: str) -> list[str]:
     items = []
     for line in text.splitlines():
         m = re.match(r"^\s*(?:[-*•]|\d+[.)])\s+(.+?)\s*$", line)

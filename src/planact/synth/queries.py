@@ -14,24 +14,29 @@ from typing import Any
 
 from .context import StageContext
 from .dedupe import Deduper
-from .engine import ModelCache, StageStats, Unit, run_stage
-from .prompting import Tally, ask, list_grammar, parse_list, parse_verdict, prompt_id, synth_prompt, verdict_grammar
+from .engine import StageStats, Unit, run_stage
+from .prompting import (
+    PromptWorker,
+    Tally,
+    ask,
+    list_grammar,
+    parse_list,
+    parse_verdict,
+    prompt_id,
+    verdict_grammar,
+)
 from .records import Provenance, Record, load_records, new_record
 from .sources import describe_site, load_seeds, suite_seeds
 
 
 @dataclass
-class GenerateWorker:
+class GenerateWorker(PromptWorker):
+    prompt_name = "query_gen"
     model: str
     n: int
     temperature: float
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "GenerateWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("query_gen", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         seeds: list[dict[str, Any]] = unit.payload["seeds"]
@@ -59,20 +64,13 @@ class GenerateWorker:
                                   usage=tally.as_usage() if i == 0 else None))
         return out
 
-    def close(self) -> None:
-        pass
-
 
 @dataclass
-class FilterWorker:
+class FilterWorker(PromptWorker):
+    prompt_name = "query_filter"
     model: str
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "FilterWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("query_filter", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         cand = unit.payload["candidate"]
@@ -97,9 +95,6 @@ class FilterWorker:
         else:
             status, why = "dropped", f"infeasible: {reason or '(no reason given)'}"
         return [new_record("queries", unit.key, 0, prov, data, [cand["id"]], status, why, tally.as_usage())]
-
-    def close(self) -> None:
-        pass
 
 
 def _seed_records(seeds: list[dict[str, Any]]) -> list[Record]:

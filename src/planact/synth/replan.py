@@ -11,9 +11,9 @@ from ..agent.grammars import plan_grammar
 from ..agent.plan import PlanParseError, parse_plan
 from .context import StageContext
 from .dedupe import normalize
-from .engine import ModelCache, StageStats, Unit, run_stage
+from .engine import StageStats, Unit, run_stage
 from .plans import plan_text
-from .prompting import Tally, ask, prompt_id, synth_prompt
+from .prompting import PromptWorker, Tally, ask, prompt_id
 from .records import Provenance, Record, load_records, new_record
 from .trajdata import actions_of, history_until, numbered_actions
 
@@ -29,15 +29,11 @@ def answer_leak(plan: str, answer: str | None, seen: str) -> bool:
 
 
 @dataclass
-class ReplanWorker:
+class ReplanWorker(PromptWorker):
+    prompt_name = "replan_teacher"
     model: str
     max_tokens: int
     prompt_dir: str | None
-
-    def __call__(self, models: ModelCache) -> "ReplanWorker":
-        self.llm = models.get(self.model)
-        self.prompt = synth_prompt("replan_teacher", directory=self.prompt_dir)
-        return self
 
     def process(self, unit: Unit) -> list[Record]:
         p = unit.payload
@@ -64,9 +60,6 @@ class ReplanWorker:
                                usage=tally.as_usage())]
         return [new_record("replan", unit.key, 0, prov, {"raw": raw[:2000]}, [p["plan_id"]], "dropped", problem,
                            tally.as_usage())]
-
-    def close(self) -> None:
-        pass
 
 
 def replan_units(ctx: StageContext) -> list[Unit]:

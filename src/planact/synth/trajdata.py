@@ -32,7 +32,7 @@ def actions_of(traj: dict[str, Any]) -> list[ActionView]:
     return out
 
 
-def numbered_actions(views: list[ActionView], start: int = 1) -> str:
+def numbered_actions(views: list[ActionView]) -> str:
     lines = []
     for v in views:
         line = f"{v.number}. {v.step.action}"

@@ -5,7 +5,7 @@ kept (executor training data); every score is recorded, failed ones as dropped r
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -30,17 +30,16 @@ class RolloutWorker:
     judge: str | None
     prompt_dir: str | None
     max_tokens: int = 512
-    sessions: dict[str, BrowserSession] = field(default_factory=dict)
 
     def __call__(self, models: ModelCache) -> "RolloutWorker":
         cfg = PlanActConfig.model_validate(self.config)
         self.cfg = cfg
-        self.agent = build_agent(cfg, models)
+        self.agent = build_agent(cfg, models.get)
         self.settings = RunSettings.from_config(cfg)
         self.settings.screenshots = False
         self.judge_llm = models.get(self.judge) if self.orm == "llm" and self.judge else None
         self.judge_prompt = synth_prompt("orm_judge", directory=self.prompt_dir)
-        self.sessions = {}
+        self.sessions: dict[str, BrowserSession] = {}
         return self
 
     def _session(self, suite) -> BrowserSession:
@@ -116,7 +115,7 @@ class RolloutWorker:
     def close(self) -> None:
         for s in self.sessions.values():
             s.close()
-        self.sessions = {}
+        self.sessions: dict[str, BrowserSession] = {}
 
 
 def query_records(ctx: StageContext) -> list[Record]:
