@@ -172,3 +172,20 @@ def test_export_formats_load_in_datasets(tmp_path):
     assert tune[0]["output"] == msgs[2]["content"] and msgs[1]["content"] in tune[0]["input"]
     card = (out / "export" / "README.md").read_text()
     assert "| planner | 3 | plans 3 | shopping 3 | teacher 3 |" in card
+
+
+def test_cot_stage_annotates_plans_offline(tmp_path):
+    out = tmp_path / "out"
+    ids = write_plans(out, 3)
+    ctx = make_ctx(out, cot={"roles": ["planner"]})
+    cot.run(ctx)
+    recs = load_records(out / "cot.jsonl")
+    assert sorted(r.data["source_id"] for r in recs) == sorted(ids)
+    assert all(r.data["role"] == "planner" and len(r.data["reasoning"].split()) >= 5 for r in recs)
+    assert all(r.provenance.prompt == "synth.cot_planner.v1" for r in recs)
+    # exported with --cot, the answer starts with the reasoning in <think> tags
+    ctx.config.synth.export.cot = True
+    export.run(ctx)
+    row = json.loads((out / "export" / "chat" / "planner.jsonl").read_text().splitlines()[0])
+    assert row["messages"][2]["content"].startswith("<think>\nI read the task")
+    assert "</think>\n## Step 1" in row["messages"][2]["content"]
