@@ -183,12 +183,47 @@ class TrainSettings(_Strict):
     resume: bool = True
 
 
+# ---------------------------------------------------------------------------------------------
+# Benchmarks (planact eval --suite webarena-lite | webarena | webvoyager)
+
+class WebArenaSettings(_Strict):
+    sites: dict[str, str] = Field(default_factory=dict, description=(
+        "site -> address, e.g. {shopping: 'http://host:7770', shopping_admin: 'http://host:7780/admin'}; "
+        "the WA_* variables fill in the sites not given here"))
+    accounts: dict[str, list[str]] = Field(default_factory=dict, description=(
+        "site -> [user, password]; default: the benchmark's test accounts"))
+    tasks_file: str | None = Field(None, description="a path or URL; default: the copy bundled with planact")
+    auth_dir: str | None = Field(None, description="saved logins; default ~/.cache/planact/webarena-auth")
+    auth_max_age_s: float = 3600.0
+    reset_command: str | None = Field(None, description="shell command that resets the sites")
+    reset: Literal["marked", "every-task", "never"] = Field(
+        "marked", description="run reset_command before tasks marked require_reset, before every task, or never")
+    settle_s: float = Field(3.0, description="wait after program_html opens a page (the harness sleeps 3 s)")
+
+
+class WebVoyagerSettings(_Strict):
+    tasks_file: str | None = Field(None, description="WebVoyager_data.jsonl (path or URL); default: bundled")
+    reference_answers: str | None = Field(None, description="reference_answer.json; default: bundled")
+    today: str | None = Field(None, description="ISO date that decides which tasks' dates have passed")
+    skip_expired: bool = False
+    page_chars: int = Field(6000, description="final-page text shown to the judge")
+
+
+class EvalSettings(_Strict):
+    judge: str | None = Field(None, description="model spec of the judge (fuzzy_match, WebVoyager); "
+                                                "default: the planner's model")
+    judge_prompt_version: str = "v1"
+    webarena: WebArenaSettings = Field(default_factory=WebArenaSettings)
+    webvoyager: WebVoyagerSettings = Field(default_factory=WebVoyagerSettings)
+
+
 class PlanActConfig(_Strict):
     models: ModelsConfig = Field(default_factory=ModelsConfig)
     agent: AgentSettings = Field(default_factory=AgentSettings)
     browser: BrowserSettings = Field(default_factory=BrowserSettings)
     synth: SynthSettings = Field(default_factory=SynthSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
+    eval: EvalSettings = Field(default_factory=EvalSettings)
 
     @classmethod
     def load(cls, path: str | Path | None) -> "PlanActConfig":

@@ -12,6 +12,9 @@ Role = Literal["system", "user", "assistant"]
 class ChatMessage:
     role: Role
     content: str
+    # JPEG/PNG bytes shown with the text, for models that take images (see `accepts_images`);
+    # backends without vision ignore them.
+    images: tuple[bytes, ...] = ()
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import random
 import time
@@ -36,6 +37,8 @@ class OpenAIBackend:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Name of the request field that carries a GBNF grammar on this server (vLLM: guided_grammar).
     grammar_field: str | None = None
+    # Whether the served model takes images (hosted OpenAI models do; say ?vision=1 for others).
+    accepts_images: bool = False
     sleep: object = time.sleep  # injectable for tests
 
     def __post_init__(self) -> None:
@@ -76,6 +79,16 @@ class OpenAIBackend:
                 self.sleep(self.retry.delay(attempt))
                 attempt += 1
 
+    def _content(self, m: ChatMessage):
+        if not (m.images and self.accepts_images):
+            return m.content
+        parts: list[dict] = [{"type": "text", "text": m.content}]
+        for img in m.images:
+            mime = "image/png" if img[:4] == b"\x89PNG" else "image/jpeg"
+            parts.append({"type": "image_url",
+                          "image_url": {"url": f"data:{mime};base64,{base64.b64encode(img).decode()}"}})
+        return parts
+
     def generate(self, messages: list[ChatMessage], options: GenerationOptions | None = None) -> Generation:
         opts = options or GenerationOptions()
         extra: dict = {}
@@ -96,7 +109,7 @@ class OpenAIBackend:
         )
         start = time.perf_counter()
         if self.mode == "chat":
-            msgs = [{"role": m.role, "content": m.content} for m in messages]
+            msgs = [{"role": m.role, "content": self._content(m)} for m in messages]
             if opts.prefill:
                 notes.append("prefill sent as a trailing assistant message (continue_final_message)")
                 msgs.append({"role": "assistant", "content": opts.prefill})
@@ -140,6 +153,7 @@ def from_spec(provider: str, target: str, model: str | None, options: dict[str, 
         template=options.get("template", "chatml"),
         timeout_s=float(options.get("timeout", 120)),
         grammar_field=options.get("grammar_field"),
+        accepts_images=options.get("vision", "1" if provider == "openai" else "0") in ("1", "true", "yes"),
     )
 
 

@@ -7,7 +7,8 @@
     openai-compatible:http://host:8000/v1#model-name
                                              vLLM, SGLang, Ollama, llama.cpp server, hosted APIs
 
-Options follow a `?`: `openai-compatible:http://h:8000/v1#m?mode=completions&api_key_env=KEY`.
+Options follow a `?`: `openai-compatible:http://h:8000/v1#m?mode=completions&api_key_env=KEY`;
+`?vision=1` says the served model takes images (judges then see screenshots).
 """
 
 from __future__ import annotations

@@ -4,12 +4,13 @@ descriptions for prompts, and WebArena-style start-URL placeholders."""
 from __future__ import annotations
 
 import json
-import os
-import re
 from pathlib import Path
 from typing import Any
 
+from ..bench.webarena.sites import UnresolvedSite, resolve_start_url
 from .records import make_id
+
+__all__ = ["UnresolvedSite", "resolve_start_url", "load_seeds", "suite_seeds"]
 
 SITE_DESCRIPTIONS = {
     "shopping": "an online store (Magento): product search and categories, product pages with reviews, "
@@ -22,30 +23,6 @@ SITE_DESCRIPTIONS = {
     "wikipedia": "an offline copy of Wikipedia",
     "miniwob": "a small MiniWoB++ web page with one kind of form or widget",
 }
-
-# The conventional variables of WebArena setups (also read by the benchmark suites).
-SITE_VARIABLES = {
-    "__SHOPPING__": "WA_SHOPPING", "__SHOPPING_ADMIN__": "WA_SHOPPING_ADMIN", "__REDDIT__": "WA_REDDIT",
-    "__GITLAB__": "WA_GITLAB", "__MAP__": "WA_MAP", "__WIKIPEDIA__": "WA_WIKIPEDIA",
-    "__HOMEPAGE__": "WA_HOMEPAGE",
-}
-
-
-class UnresolvedSite(ValueError):
-    pass
-
-
-def resolve_start_url(url: str, env: dict[str, str] | None = None) -> str:
-    """Replace `__GITLAB__`-style placeholders with the site addresses from the environment."""
-    env = dict(os.environ) if env is None else env
-
-    def sub(m: re.Match) -> str:
-        var = SITE_VARIABLES.get(m.group(0))
-        if var is None or not env.get(var):
-            raise UnresolvedSite(f"{m.group(0)} is not configured: set {var or 'its variable'} to the site's address")
-        return env[var].rstrip("/")
-
-    return re.sub(r"__[A-Z_]+__", sub, url)
 
 
 def site_of(seed: dict[str, Any]) -> str:

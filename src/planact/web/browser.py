@@ -87,10 +87,22 @@ class BrowserSession:
         self._new_context()
         return self
 
-    def _new_context(self) -> None:
+    def new_context(self, storage_state: str | None = None) -> None:
+        """A fresh browser context (cookies, storage, one page), optionally logged in from a saved
+        Playwright storage state. Benchmarks start each task this way, isolated from the last."""
+        self.ensure_alive()
+        old = self._context
+        self._new_context(storage_state)
+        try:
+            if old is not None:
+                old.close()
+        except Exception:  # noqa: BLE001 - the old context may belong to a dead browser
+            pass
+
+    def _new_context(self, storage_state: str | None = None) -> None:
         self._context = self._browser.new_context(
             viewport={"width": self.options.viewport_width, "height": self.options.viewport_height},
-            storage_state=self.options.storage_state,
+            storage_state=storage_state or self.options.storage_state,
         )
         self._context.set_default_timeout(self.options.action_timeout_ms)
         self._context.set_default_navigation_timeout(self.options.navigation_timeout_ms)

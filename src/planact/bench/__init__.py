@@ -1,0 +1,1 @@
+"""Benchmarks: suites (MiniWoB++, WebArena-Lite, WebArena, WebVoyager), their scoring, episode runs and reports."""
