@@ -32,6 +32,7 @@ class State:
 
 class Handler(BaseHTTPRequestHandler):
     state: State
+    root_site: str | None = None  # serve this site at "/" (the forum: its URLs start with /f/)
 
     def log_message(self, *args) -> None:  # quiet
         pass
@@ -76,7 +77,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def route(self, method: str) -> None:
         url = urlparse(self.path)
-        path = url.path
+        path = f"/{self.root_site}{url.path}" if self.root_site else url.path
         self.state.requests.append(f"{method} {path}")
         site = path.split("/")[1]
         handler = getattr(self, f"site_{site}", None)
@@ -199,21 +200,21 @@ class Handler(BaseHTTPRequestHandler):
     def site_forum(self, method: str, path: str, query: dict) -> None:
         if path == "/login":
             if method == "POST":
-                return self.login_post("forum", "_username", "_password", "/forum/", "/forum/login")
-            return self.send(page("Log in", """<form method="post" action="/forum/login">
+                return self.login_post("forum", "_username", "_password", "/", "/login")
+            return self.send(page("Log in", """<form method="post" action="/login">
 <label for="u">Username</label><input id="u" name="_username">
 <label for="p">Password</label><input id="p" type="password" name="_password">
 <button type="submit">Log in</button></form>"""))
         if path == "/":
-            who = "<a href='/forum/user/MarvelsGrantMan136'>MarvelsGrantMan136</a>" if self.logged_in("forum") else \
-                "<a href='/forum/login'>Log in</a>"
+            who = "<a href='/user/MarvelsGrantMan136'>MarvelsGrantMan136</a>" if self.logged_in("forum") else \
+                "<a href='/login'>Log in</a>"
             return self.send(page("Postmill", f"<nav>{who}</nav><h1>Forums</h1>"
-                                  "<a href='/forum/f/books/59421/adults-reading-to-each-other-out-loud'>"
+                                  "<a href='/f/books/59421/adults-reading-to-each-other-out-loud'>"
                                   "Adults reading to each other out loud</a>"))
         parts = path.strip("/").split("/")
         if len(parts) >= 3 and parts[0] == "f" and parts[2] == "59421":
             comment = ("<div class='comment' id='c7'><p>I read to my partner every night &amp; love it</p></div>"
-                       if "comment" in parts else "<a href='/forum/f/books/59421/adults-reading/comment/7'>1 comment</a>")
+                       if "comment" in parts else "<a href='/f/books/59421/adults-reading/comment/7'>1 comment</a>")
             return self.send(page("Adults reading to each other out loud", "<div class='submission__inner'>"
                                   "<h1 class='submission__title'>Adults reading to each other out loud</h1>"
                                   f"<div class='submission__body'>Do you do this?</div></div>{comment}"))
@@ -225,17 +226,20 @@ class FixtureSites:
 
     def __init__(self) -> None:
         self.state = State()
-        handler = type("BoundHandler", (Handler,), {"state": self.state})
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), type("H", (Handler,), {"state": self.state}))
+        self.forum = ThreadingHTTPServer(("127.0.0.1", 0), type("F", (Handler,), {"state": self.state,
+                                                                                 "root_site": "forum"}))
         self.base = f"http://127.0.0.1:{self.server.server_address[1]}"
         self.env = {"WA_SHOPPING": f"{self.base}/shop", "WA_SHOPPING_ADMIN": f"{self.base}/admin",
-                    "WA_GITLAB": f"{self.base}/gitlab", "WA_REDDIT": f"{self.base}/forum"}
-        self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+                    "WA_GITLAB": f"{self.base}/gitlab", "WA_REDDIT": f"http://127.0.0.1:{self.forum.server_address[1]}"}
+        self._threads = [threading.Thread(target=s.serve_forever, daemon=True) for s in (self.server, self.forum)]
 
     def __enter__(self) -> "FixtureSites":
-        self._thread.start()
+        for t in self._threads:
+            t.start()
         return self
 
     def __exit__(self, *exc) -> None:
-        self.server.shutdown()
-        self.server.server_close()
+        for s in (self.server, self.forum):
+            s.shutdown()
+            s.server_close()

@@ -32,13 +32,17 @@ class EpisodeRecord:
     report: str | None = None
     usage: dict[str, Any] = field(default_factory=dict)
     trajectory_id: str = ""
+    site: str | None = None
+    # How the score was decided (evaluators with their evidence, a judge's response, ...).
+    details: dict[str, Any] = field(default_factory=dict)
 
     @property
     def key(self) -> tuple[str, str, int | None]:
         return (self.suite, self.task_id, self.seed)
 
     @classmethod
-    def from_trajectory(cls, traj: Trajectory, trace: str | None, report: str | None) -> "EpisodeRecord":
+    def from_trajectory(cls, traj: Trajectory, trace: str | None, report: str | None,
+                        site: str | None = None) -> "EpisodeRecord":
         usage = traj.usage()
         return cls(
             suite=traj.suite or "adhoc", task_id=traj.task_id or "adhoc", seed=traj.seed,
@@ -47,7 +51,8 @@ class EpisodeRecord:
             prompt_tokens=sum(int(u["prompt_tokens"]) for u in usage.values()),
             completion_tokens=sum(int(u["completion_tokens"]) for u in usage.values()),
             wall_s=round(traj.wall_s, 3), error=traj.error, answer=traj.answer, trace=trace, report=report,
-            usage=usage, trajectory_id=traj.id,
+            usage=usage, trajectory_id=traj.id, site=site or traj.score_details.get("site"),
+            details=dict(traj.score_details),
         )
 
 

@@ -76,15 +76,17 @@ def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: st
     traj = play_episode(suite, session, agent, task_id, seed, settings, on_event)
     folder = out_dir / "episodes" / episode_dirname(task_id, seed)
     trace, report = write_episode(traj, folder)
-    return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)))
+    site = suite.site_of(task_id) if hasattr(suite, "site_of") else None
+    return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)), site)
 
 
 class RunConfigMismatch(RuntimeError):
     pass
 
 
-def check_run_config(out_dir: Path, fingerprint: dict) -> None:
-    """An output folder belongs to one configuration: resuming with another would mix results."""
+def check_run_config(out_dir: Path, fingerprint: dict, tags: dict[str, str] | None = None) -> None:
+    """An output folder belongs to one configuration: resuming with another would mix results.
+    `tags` (e.g. planner=trained) label the run for reports; they may change on a resume."""
     path = out_dir / "run.json"
     digest = hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
     if path.exists():
@@ -94,9 +96,11 @@ def check_run_config(out_dir: Path, fingerprint: dict) -> None:
                 f"{out_dir} holds a run with another configuration ({old.get('digest')} vs {digest}); "
                 "use another --output, or remove the folder"
             )
+        if tags and old.get("tags") != tags:
+            path.write_text(json.dumps({**old, "tags": tags}, indent=1))
         return
     out_dir.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps({"digest": digest, "config": fingerprint}, indent=1))
+    path.write_text(json.dumps({"digest": digest, "config": fingerprint, "tags": tags or {}}, indent=1))
 
 
 def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str, int | None]], out_dir: Path,

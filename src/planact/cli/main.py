@@ -87,23 +87,26 @@ def run(
     """Run the agent on one task: an ad-hoc page (--task/--url) or a benchmark task (--suite/--task)."""
     from ..agent.factory import build_agent
     from ..bench.adhoc import AdHocSuite
-    from ..bench.registry import get_suite
     from ..bench.runner import run_episode
     from ..web.browser import BrowserSession
 
     if not task:
         raise typer.BadParameter("give --task")
+    cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
+                  allow_domain, headless, grammar)
     if suite:
-        s = get_suite(suite)
-        task_id, run_seed = task, seed
+        s = _suite(suite, cfg)
+        task_id, run_seed = task, (seed if suite == "miniwob" else None)
         _check_tasks(s, [task_id])
+        problems = s.preflight([task_id]) if hasattr(s, "preflight") else []
+        if problems:
+            console.print("[red]" + "; ".join(problems) + "[/red]", highlight=False)
+            raise typer.Exit(2)
     else:
         if not url:
             raise typer.BadParameter("an ad-hoc task needs --url (or pick a --suite)")
         s = AdHocSuite(url, task)
         task_id, run_seed = "adhoc", None
-    cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
-                  allow_domain, headless, grammar)
     out = output or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     settings = _settings(cfg)
     with console.status("loading models…"):
@@ -140,12 +143,18 @@ def _check_tasks(suite, task_ids: list[str]) -> None:
 
 @app.command(name="eval")
 def eval_(
-    suite: str = typer.Option("miniwob", help="benchmark suite"),
-    tasks: Optional[str] = typer.Option(None, help="comma-separated task ids (default: all)"),
+    suite: str = typer.Option("miniwob", help="miniwob, webarena-lite, webarena or webvoyager"),
+    task_ids: Optional[str] = typer.Option(None, "--task-ids", "--tasks", help="comma-separated task ids (default: all)"),
+    sites: Optional[str] = typer.Option(None, help="comma-separated sites, e.g. shopping,gitlab,multi-site"),
+    limit: Optional[int] = typer.Option(None, help="at most this many tasks (after --sites/--task-ids)"),
     seeds: str = typer.Option("0", help="seeds, e.g. 0-4 or 1,3,5"),
     workers: int = typer.Option(1, help="parallel episodes, each with its own browser"),
     output: Optional[Path] = typer.Option(None, help="results folder; re-running with it resumes"),
     config: Optional[Path] = typer.Option(None, help="YAML/JSON config file"),
+    tasks_file: Optional[str] = typer.Option(None, help="the suite's task file (path or URL) instead of the bundled one"),
+    judge: Optional[str] = typer.Option(None, help="judge model spec (fuzzy_match, WebVoyager); default: the planner's"),
+    tag: Optional[list[str]] = typer.Option(None, help="label for reports, e.g. planner=trained (repeatable)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="check the task configs and say what a real run needs"),
     planner: Optional[str] = ModelOpt,
     executor: Optional[str] = ModelOpt,
     replanner: Optional[str] = ModelOpt,
@@ -158,21 +167,29 @@ def eval_(
     headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
     grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar"),
 ) -> None:
-    """Run many episodes, one JSONL record each, and print a summary per task."""
+    """Run many episodes, one JSONL record each, and print a summary per task (and per site)."""
     from ..agent.factory import build_agent
     from ..bench.records import RecordLog, latest
-    from ..bench.registry import get_suite
     from ..bench.runner import check_run_config, parse_seeds, run_eval
 
-    s = get_suite(suite)
-    task_ids = [t.strip() for t in tasks.split(",") if t.strip()] if tasks else [t.id for t in s.tasks()]
-    _check_tasks(s, task_ids)
-    seed_list = parse_seeds(seeds)
     cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
-                  allow_domain, headless, grammar)
+                  allow_domain, headless, grammar).with_overrides(eval={"judge": judge})
+    s = _suite(suite, cfg, tasks_file)
+    ids = _select(s, _csv(sites), _csv(task_ids), limit)
+    if dry_run:
+        _dry_run(s, ids, cfg)
+        return
+    problems = s.preflight(ids) if hasattr(s, "preflight") else []
+    if problems:
+        for p in problems:
+            console.print(f"[red]{p}[/red]", highlight=False)
+        console.print("(`--dry-run` lists what the selected tasks need)")
+        raise typer.Exit(2)
+    seed_list = parse_seeds(seeds) if suite == "miniwob" else [None]
+    tags = dict(t.split("=", 1) for t in (tag or []) if "=" in t)
     out = output or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
-    check_run_config(out, {"suite": suite, **cfg.model_dump()})
-    jobs = [(t, sd) for t in task_ids for sd in seed_list]
+    check_run_config(out, {"suite": suite, **cfg.model_dump()}, tags)
+    jobs = [(t, sd) for t in ids for sd in seed_list]
     log = RecordLog(out / "episodes.jsonl")
     already = len({(suite, t, sd) for t, sd in jobs} & log.done_keys())
     if already:
@@ -185,13 +202,102 @@ def eval_(
 
         def on_record(rec) -> None:
             mark = "✓" if rec.success else ("!" if rec.error else "✗")
-            progress.update(bar, advance=1, last=f"{mark} {rec.task_id} seed {rec.seed}")
+            progress.update(bar, advance=1, last=f"{mark} {rec.task_id}" + (f" seed {rec.seed}" if rec.seed is not None else ""))
 
         run_eval(s, lambda: agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record)
     wanted = {(suite, t, sd) for t, sd in jobs}
     records = [r for r in latest(log.read()) if r.key in wanted]
     console.print(summary_table(records))
-    console.print(f"records: {log.path}")
+    if suite != "miniwob":
+        from ..bench.summary import load_run, to_rich
+
+        console.print(to_rich([load_run(out)], {}))
+    console.print(f"records: {log.path}\nreport:  planact report {out}")
+
+
+def _csv(text: Optional[str]) -> list[str]:
+    return [t.strip() for t in text.split(",") if t.strip()] if text else []
+
+
+def _suite(name: str, cfg: PlanActConfig, tasks_file: Optional[str] = None):
+    from ..bench.registry import get_suite
+
+    try:
+        return get_suite(name, cfg, tasks_file)
+    except (ValueError, FileNotFoundError) as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _select(s, sites: list[str], task_ids: list[str], limit: Optional[int]) -> list[str]:
+    from ..bench.base import UnknownTaskError
+
+    try:
+        if hasattr(s, "select"):
+            return s.select(sites or None, task_ids or None, limit)
+        if sites:
+            raise UnknownTaskError(f"--sites is not available for {s.name}")
+        ids = task_ids or [t.id for t in s.tasks()]
+        _check_tasks(s, ids)
+        return ids[:limit] if limit else ids
+    except UnknownTaskError as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+
+
+def _dry_run(s, ids: list[str], cfg: PlanActConfig) -> None:
+    from ..bench.registry import judge_spec
+
+    if s.name in ("webarena-lite", "webarena"):
+        from ..bench.webarena.dryrun import dry_run
+
+        with console.status(f"checking {len(ids)} task configs…"):
+            report = dry_run(s, ids)
+        _print_dry_run(report, judge_spec(cfg))
+        if not report.ok:
+            raise typer.Exit(1)
+    elif s.name == "webvoyager":
+        expired = [t for t in ids if s.expired(t)]
+        refs = sum(1 for t in ids if s.reference(t))
+        console.print(f"{len(ids)} WebVoyager tasks on {len({s.site_of(t) for t in ids})} live sites; "
+                      f"{refs} have reference answers; {len(expired)} have dates before {s.today} (expired)")
+        console.print(f"a real run needs: internet access to the sites, and a judge model ({judge_spec(cfg)})")
+    else:
+        console.print(f"{len(ids)} {s.name} tasks; nothing else is needed (runs offline)")
+
+
+def _print_dry_run(r, judge: str) -> None:
+    t = Table(title=f"{r.suite}: {r.tasks} task configs", title_justify="left")
+    t.add_column("check")
+    t.add_column("result")
+    t.add_row("configs with problems", f"[red]{len(r.problems)}[/red]" if r.problems else "[green]0[/green]")
+    t.add_row("scored, with a note", str(len(r.warnings)))
+    t.add_row("by site", ", ".join(f"{k} {v}" for k, v in sorted(r.sites.items())))
+    t.add_row("evaluators", ", ".join(f"{k} {v}" for k, v in r.eval_types.most_common()))
+    t.add_row("rules", ", ".join(f"{k} {v}" for k, v in r.rules.most_common()))
+    t.add_row("locators", ", ".join(f"{k} {v}" for k, v in r.locators.most_common())
+              + (f" (JavaScript compiled in Chromium: {r.locators_compiled})" if r.locators_compiled else ""))
+    console.print(t)
+    need = Table(title="a real run needs", title_justify="left")
+    need.add_column("what")
+    need.add_column("for")
+    for var, n in sorted(r.variables.items()):
+        need.add_row(var + ("  [red](not set)[/red]" if var in r.unset else "  [green](set)[/green]"), f"{n} tasks")
+    for combo, n in r.logins.most_common():
+        need.add_row(f"login: {combo}", f"{n} tasks (once, then the saved storage state)")
+    if r.judge_tasks:
+        need.add_row(f"judge model: {judge}", f"{r.judge_tasks} tasks with fuzzy_match")
+    if r.rest_api_tasks:
+        need.add_row("the shop's REST API (admin account)", f"{r.rest_api_tasks} func: helpers")
+    if r.reset_tasks:
+        need.add_row("eval.webarena.reset_command", f"{r.reset_tasks} tasks marked require_reset")
+    if r.multi_tab_tasks:
+        need.add_row("several start tabs (only the first opens)", f"{r.multi_tab_tasks} tasks")
+    console.print(need)
+    for tid, problems in list(r.problems.items())[:20]:
+        console.print(f"[red]task {tid}:[/red] " + "; ".join(problems), highlight=False)
+    for tid, notes in list(r.warnings.items())[:20]:
+        console.print(f"[yellow]task {tid}:[/yellow] " + "; ".join(notes), highlight=False)
 
 
 def summary_table(records) -> Table:
@@ -224,14 +330,48 @@ def _row(name: str, rs: list) -> list[str]:
 
 
 @app.command()
-def tasks(suite: str = typer.Option("miniwob", help="benchmark suite")) -> None:
-    """List a suite's tasks."""
-    from ..bench.registry import get_suite
-
-    items = get_suite(suite).tasks()
+def tasks(suite: str = typer.Option("miniwob", help="benchmark suite"),
+          sites: Optional[str] = typer.Option(None, help="comma-separated sites"),
+          config: Optional[Path] = typer.Option(None, help="YAML/JSON config file")) -> None:
+    """List a suite's tasks (id, site, text)."""
+    s = _suite(suite, PlanActConfig.load(config))
+    ids = set(_select(s, _csv(sites), [], None))
+    items = [t for t in s.tasks() if t.id in ids]
     for t in items:
-        console.print(t.id, highlight=False)
+        line = t.id if suite == "miniwob" else f"{t.id}\t{t.site}\t{t.description[:100]}"
+        console.print(line, highlight=False, markup=False)
     console.print(f"[dim]{len(items)} tasks in {suite}[/dim]")
+
+
+@app.command()
+def report(
+    runs: list[Path] = typer.Argument(..., help="eval output folders (runs/eval-...)"),
+    format: str = typer.Option("terminal", "--format", help="terminal, markdown or html"),
+    out: Optional[Path] = typer.Option(None, "--out", help="write to this file instead of the terminal"),
+    paper: Optional[Path] = typer.Option(None, help="YAML of paper numbers (default: the bundled Plan-and-Act ones)"),
+) -> None:
+    """The paper's tables from eval runs: success and steps per site, Table 1, LLM cost per role."""
+    from ..bench.summary import ReportError, load_paper, load_run, to_html, to_markdown, to_rich
+
+    try:
+        loaded = [load_run(p) for p in runs]
+    except ReportError as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    numbers = load_paper(paper)
+    if format == "terminal":
+        if out:
+            raise typer.BadParameter("--out needs --format markdown or html")
+        console.print(to_rich(loaded, numbers))
+        return
+    if format not in ("markdown", "html"):
+        raise typer.BadParameter("--format is terminal, markdown or html")
+    text = to_markdown(loaded, numbers) if format == "markdown" else to_html(loaded, numbers)
+    if out:
+        out.write_text(text, encoding="utf-8")
+        console.print(f"wrote {out}")
+    else:
+        print(text)
 
 
 @app.command()
