@@ -4,13 +4,13 @@ action (or never), executor-only, chain of thought, feedback on bad output, loop
 from __future__ import annotations
 
 import pytest
+from support.pages import prompt_parts
 
 from planact.agent import AgentConfig, PlanActAgent
 from planact.bench.adhoc import AdHocSuite
 from planact.bench.runner import RunSettings, run_episode
 from planact.llm.scripted import ScriptedLLM
 from planact.web import BrowserOptions, BrowserSession, ObservationOptions
-from support.pages import prompt_parts
 
 pytestmark = pytest.mark.browser
 

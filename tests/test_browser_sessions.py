@@ -8,12 +8,12 @@ from functools import partial
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from support.miniwob_solvers import responder
 
 from planact.agent import AgentConfig, PlanActAgent
 from planact.bench.runner import RunSettings, run_episode
 from planact.llm.scripted import ScriptedLLM
 from planact.web import BrowserEnv, BrowserError, BrowserOptions, BrowserSession, ObservationOptions, parse_action
-from support.miniwob_solvers import responder
 
 pytestmark = pytest.mark.browser
 

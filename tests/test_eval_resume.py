@@ -16,7 +16,7 @@ import pytest
 from planact.agent import AgentConfig, PlanActAgent
 from planact.bench.miniwob import MiniWoBSuite
 from planact.bench.records import RecordLog
-from planact.bench.runner import RunSettings, check_run_config, RunConfigMismatch, run_eval
+from planact.bench.runner import RunConfigMismatch, RunSettings, check_run_config, run_eval
 from planact.llm.scripted import ScriptedLLM
 from planact.web import BrowserOptions, ObservationOptions
 

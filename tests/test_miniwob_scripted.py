@@ -4,12 +4,12 @@ action parser, executor and browser: the reward comes from the task page itself.
 from __future__ import annotations
 
 import pytest
+from support.miniwob_solvers import responder
 
 from planact.agent import AgentConfig, PlanActAgent
 from planact.bench.runner import RunSettings, run_episode
 from planact.llm.scripted import ScriptedLLM
 from planact.web import BrowserOptions, ObservationOptions
-from support.miniwob_solvers import responder
 
 PLAN = "## Step 1\nReasoning: The page shows what to do.\nStep: Do what the task asks.\n"
 

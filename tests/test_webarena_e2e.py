@@ -8,10 +8,10 @@ from __future__ import annotations
 import json
 
 import pytest
+from support.wa_site import FixtureSites
 from typer.testing import CliRunner
 
 from planact.cli.main import app
-from support.wa_site import FixtureSites
 
 pytestmark = pytest.mark.browser
 
@@ -134,3 +134,24 @@ def test_missing_sites_stop_before_running(tmp_path, monkeypatch):
                                    "--output", str(tmp_path / "run")])
     assert res.exit_code == 2 and "WA_GITLAB" in res.output
     assert not (tmp_path / "run").exists()
+
+
+def test_embedded_model_runs_and_judges_a_fixture_task(setup, embedded_model):
+    """The real embedded model as planner, executor and judge: the episode runs in the browser,
+    logged in, and the judge model decides the fuzzy_match (whatever the 135M model answers)."""
+    sites, tasks_file, config, _, tmp = setup
+    cfg = json.loads(config.read_text())
+    cfg["models"] = {"planner": "local:smollm2-135m", "executor": "local:smollm2-135m"}
+    cfg["agent"] = {"replan": "never", "max_steps": 2}
+    cfg["eval"]["judge"] = "local:smollm2-135m"
+    config.write_text(json.dumps(cfg))
+    out = tmp / "embedded"
+    res = CliRunner().invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
+                                   str(config), "--output", str(out), "--task-ids", "3"])
+    assert res.exit_code == 0, res.output
+    [rec] = map(json.loads, (out / "episodes.jsonl").read_text().splitlines())
+    assert rec["status"] != "error", rec["error"]
+    assert rec["steps"] >= 1 and sites.state.logins["gitlab"] == 1
+    [check] = rec["details"]["evaluators"][0]["checks"]
+    assert check["rule"] == "fuzzy_match" and "smollm2" in check["judge"] and check["response"]
+    assert rec["reward"] in (0.0, 1.0) and rec["usage"]["executor"]["calls"] >= 1

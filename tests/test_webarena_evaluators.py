@@ -4,14 +4,14 @@ program_html on fixture pages served on loopback in a real Chromium."""
 from __future__ import annotations
 
 import pytest
+from support import judges
+from support.wa_site import FixtureSites
 
 from planact.bench.judge import Judge
 from planact.bench.webarena.evaluators import ScoringError, WebArenaEvaluator
 from planact.bench.webarena.helpers import HelperError, parse_call
 from planact.bench.webarena.rules import WEBARENA, WEBARENA_LITE, clean_answer, must_include, url_matches
 from planact.llm.scripted import ScriptedLLM
-from support import judges
-from support.wa_site import FixtureSites
 
 LITE, ORIG = WEBARENA_LITE, WEBARENA
 

@@ -27,6 +27,9 @@ from .records import EpisodeRecord, RecordLog, latest
 ROLES = ("planner", "executor", "replanner")
 SITE_ORDER = ("shopping", "shopping_admin", "gitlab", "reddit", "map", "multi-site")
 PLANNER_ORDER = ("none", "base", "trained")
+# The paper's Table 1 rows and columns, shown even where no run fills them.
+STANDARD_ROWS = ("none", "base", "trained", "trained +replanning", "trained +replanning +CoT")
+STANDARD_COLS = ("base", "trained")
 
 
 @dataclass
@@ -163,10 +166,10 @@ def table1(runs: list[Run], paper: dict[str, Any]) -> list[Grid]:
         rs = [r for r in runs if r.suite == suite]
         published = {(c["planner"], c["executor"]): float(c["success"])
                      for c in (paper.get(suite) or {}).get("table1", [])}
-        rows = sorted({r.planner_variant for r in rs} | {k[0] for k in published},
+        rows = sorted({r.planner_variant for r in rs} | {k[0] for k in published} | set(STANDARD_ROWS),
                       key=lambda v: _variant_key(v, PLANNER_ORDER))
-        cols = sorted({r.executor_variant for r in rs} | {k[1] for k in published},
-                      key=lambda v: _variant_key(v, ("base", "trained")))
+        cols = sorted({r.executor_variant for r in rs} | {k[1] for k in published} | set(STANDARD_COLS),
+                      key=lambda v: _variant_key(v, STANDARD_COLS))
         g = Grid(suite, rows, cols, paper=published)
         for r in rs:
             g.cells.setdefault((r.planner_variant, r.executor_variant), []).append(r)

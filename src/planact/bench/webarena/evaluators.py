@@ -12,8 +12,18 @@ from typing import Any
 
 from ..judge import Judge
 from .helpers import HelperContext, HelperError, call_helper, parse_call
-from .rules import (OR, HarnessRules, clean_answer, compare_inequality, exact_match, must_exclude, must_include,
-                    str_to_int, tokenizer_name, url_matches)
+from .rules import (
+    OR,
+    HarnessRules,
+    clean_answer,
+    compare_inequality,
+    exact_match,
+    must_exclude,
+    must_include,
+    str_to_int,
+    tokenizer_name,
+    url_matches,
+)
 
 EVAL_TYPES = ("string_match", "url_match", "program_html")
 EVIDENCE_CHARS = 4000
