@@ -253,7 +253,8 @@ def _dry_run(s, ids: list[str], cfg: PlanActConfig) -> None:
 
         with console.status(f"checking {len(ids)} task configs…"):
             report = dry_run(s, ids)
-        _print_dry_run(report, judge_spec(cfg))
+        judge = judge_spec(cfg) + ("" if cfg.eval.judge else " (the planner's model; the harness used GPT-4: set --judge)")
+        _print_dry_run(report, judge)
         if not report.ok:
             raise typer.Exit(1)
     elif s.name == "webvoyager":

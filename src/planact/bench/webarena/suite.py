@@ -16,7 +16,7 @@ from ...web.browser import BrowserOptions, BrowserSession
 from ..base import Score, TaskInfo, TaskInstance, UnknownTaskError
 from ..judge import Judge
 from .auth import AuthStore
-from .evaluators import WebArenaEvaluator
+from .evaluators import ScoringError, WebArenaEvaluator
 from .rules import RULES
 from .sites import DEFAULT_ACCOUNTS, ENV_VARIABLES, SiteMap
 from .tasks import WebArenaTask, load_task_configs
@@ -132,8 +132,6 @@ class WebArenaSuite:
         with self._lock:
             if self._judge is None:
                 if self._judge_factory is None:
-                    from .evaluators import ScoringError
-
                     raise ScoringError("this task needs a judge model (fuzzy_match): set --judge or eval.judge")
                 self._judge = self._judge_factory()
             return self._judge
