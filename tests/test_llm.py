@@ -151,3 +151,17 @@ def test_grammar_is_sent_where_the_server_takes_it(server):
 def test_spec_without_model_name_asks_the_server(server):
     m = load_model(f"openai-compatible:{server.url}")
     assert m.model == "served-model"
+
+
+def test_images_go_as_image_parts_only_to_vision_models(server):
+    shot = b"\xff\xd8\xff\xe0fake-jpeg"
+    msgs = [ChatMessage("user", "what is on the page?", images=(shot,))]
+    vision = load_model(f"openai-compatible:{server.url}#m?vision=1")
+    assert vision.accepts_images
+    vision.generate(msgs)
+    text_part, image_part = server.requests[0][1]["messages"][0]["content"]
+    assert text_part == {"type": "text", "text": "what is on the page?"}
+    assert image_part["image_url"]["url"].startswith("data:image/jpeg;base64,/9j/")
+    plain = load_model(f"openai-compatible:{server.url}#m")
+    plain.generate(msgs)
+    assert server.requests[1][1]["messages"][0]["content"] == "what is on the page?"

@@ -51,7 +51,7 @@ class EpisodeRecord:
             prompt_tokens=sum(int(u["prompt_tokens"]) for u in usage.values()),
             completion_tokens=sum(int(u["completion_tokens"]) for u in usage.values()),
             wall_s=round(traj.wall_s, 3), error=traj.error, answer=traj.answer, trace=trace, report=report,
-            usage=usage, trajectory_id=traj.id, site=site or traj.score_details.get("site"),
+            usage=usage, trajectory_id=traj.id, site=site,
             details=dict(traj.score_details),
         )
 

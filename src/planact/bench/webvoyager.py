@@ -12,7 +12,6 @@ from __future__ import annotations
 import difflib
 import json
 import re
-import threading
 from collections.abc import Callable
 from datetime import date
 
@@ -71,8 +70,7 @@ class WebVoyagerSuite:
                           bundled_text("webvoyager/reference_answer.json"))
         self._refs = {(site, int(a["id"])): a for site, block in refs.items() for a in block.get("answers", [])}
         self.today = date.fromisoformat(self.settings.today) if self.settings.today else date.today()
-        self._judge_factory, self._judge = judge, None
-        self._lock = threading.Lock()
+        self._judge_factory = judge  # loads the model once (registry.judge_factory caches it)
 
     def tasks(self) -> list[TaskInfo]:
         return [TaskInfo(tid, self.name, r["ques"], r["web_name"]) for tid, r in self._tasks.items()]
@@ -121,12 +119,9 @@ class WebVoyagerSuite:
         return False
 
     def judge(self) -> Judge:
-        with self._lock:
-            if self._judge is None:
-                if self._judge_factory is None:
-                    raise RuntimeError("WebVoyager is scored by a judge model: set --judge or eval.judge")
-                self._judge = self._judge_factory()
-            return self._judge
+        if self._judge_factory is None:
+            raise RuntimeError("WebVoyager is scored by a judge model: set --judge or eval.judge")
+        return self._judge_factory()
 
     def score(self, session: BrowserSession, instance: TaskInstance, answer: str | None) -> Score:
         page = session.page
@@ -140,9 +135,10 @@ class WebVoyagerSuite:
         except Exception:  # noqa: BLE001
             shot = None
         ref = self.reference(instance.task_id)
-        verdict = self.judge().web_task(instance.goal, instance.extra["site"], answer, page.url, text, shot,
+        judge = self.judge()
+        verdict = judge.web_task(instance.goal, instance.extra["site"], answer, page.url, text, shot,
                                         ref["ans"] if ref else None, ref["type"] if ref else None)
         details = {"site": instance.extra["site"], "expired": instance.extra["expired"], "answer": answer,
                    "final_url": page.url, "reference": ref, **verdict.evidence(),
-                   "screenshot_shown": bool(shot) and accepts_images(self.judge().llm)}
+                   "screenshot_shown": bool(shot) and accepts_images(judge.llm)}
         return Score(verdict.score, verdict.score == 1.0, verdict.score, details)

@@ -50,8 +50,7 @@ class WebArenaSuite:
         self.accounts = {**DEFAULT_ACCOUNTS, **{k: (v[0], v[1]) for k, v in self.settings.accounts.items()}}
         self.auth = AuthStore(Path(self.settings.auth_dir).expanduser() if self.settings.auth_dir else default_auth_dir(),
                               self.sites, self.accounts, self.settings.auth_max_age_s)
-        self._judge_factory = judge
-        self._judge: Judge | None = None
+        self._judge_factory = judge  # loads the model once (registry.judge_factory caches it)
         self._lock = threading.Lock()
         self.resets = 0
 
@@ -118,7 +117,7 @@ class WebArenaSuite:
         self._reset_sites(task)
         state = self.auth.state_for(session, task.login_sites) if task.login_sites else None
         session.new_context(state)
-        urls = [u.strip() for u in str(config["start_url"]).split("|AND|") if u.strip()]
+        urls = [self.sites.resolve(u) for u in task.start_urls]
         session.goto(urls[0])
         extra = {"config": config, "site": task.site, "logged_in": task.login_sites}
         if len(urls) > 1:  # the harness opens one tab per URL; planact's agent has one page
@@ -129,12 +128,9 @@ class WebArenaSuite:
         return False
 
     def judge(self) -> Judge:
-        with self._lock:
-            if self._judge is None:
-                if self._judge_factory is None:
-                    raise ScoringError("this task needs a judge model (fuzzy_match): set --judge or eval.judge")
-                self._judge = self._judge_factory()
-            return self._judge
+        if self._judge_factory is None:
+            raise ScoringError("this task needs a judge model (fuzzy_match): set --judge or eval.judge")
+        return self._judge_factory()
 
     def evaluator(self, config: dict) -> WebArenaEvaluator:
         admin = self.accounts.get("shopping_site_admin", self.accounts["shopping_admin"])
