@@ -100,3 +100,53 @@ def test_impossible_actions_become_feedback(shop):
     heading = next(i for i, e in obs.elements.items() if e.tag == "h1")
     r = env.act(parse_action(f'do(action="Select Dropdown Option", argument="x", element="{heading}")'))
     assert not r.ok and "not a <select>" in r.error
+
+
+PNG_1X1 = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d49444154789c6360f8cf"
+    "c0f01f0005000201a5f6a3a50000000049454e44ae426082")
+
+
+@pytest.fixture()
+def slow_icon_site():
+    """A page whose only control is an icon drawn by a CSS `content: url()` image that arrives late,
+    as MiniWoB's social-media icons are."""
+    import threading
+    import time
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    page = (b"<html><head><style>.like { content: url(/like.png); height: 14px; }</style></head><body>"
+            b"<p>A post</p><span class='like'></span></body></html>")
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):  # noqa: N802
+            if self.path == "/like.png":
+                time.sleep(0.6)
+                body, kind = PNG_1X1, "image/png"
+            else:
+                body, kind = page, "text/html"
+            self.send_response(200)
+            self.send_header("Content-Type", kind)
+            self.send_header("Cache-Control", "no-store")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
+    httpd.shutdown()
+
+
+def test_an_icon_whose_image_arrives_late_is_still_observed(slow_icon_site, shop, fixtures_dir):
+    try:
+        shop.goto(slow_icon_site)
+        env = BrowserEnv(shop, screenshots=False)
+        obs = env.observe()
+        assert 'class="like"' in obs.html, obs.html
+        like = next(i for i in obs.elements if 'class="like"' in obs.snippet(i))
+        assert env.act(parse_action(f'do(action="Click", element="{like}")')).ok
+    finally:
+        shop.goto((fixtures_dir / "shop.html").as_uri())

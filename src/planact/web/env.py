@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..llm.base import approx_tokens
 from .actions import Action
 from .browser import BrowserSession
-from .observation import Observation, ObservationOptions, build_observation, observe_script
+from .observation import Observation, ObservationOptions, build_observation, images_script, observe_script
 
 
 @dataclass
@@ -34,6 +34,7 @@ class BrowserEnv:
         settle_ms: int = 150,
         type_settle_ms: int = 500,
         done_check: Callable[[], bool] | None = None,
+        image_wait_ms: int = 2000,
     ) -> None:
         self.session = session
         self.obs_options = obs_options or ObservationOptions()
@@ -42,7 +43,10 @@ class BrowserEnv:
         self.settle_ms = settle_ms
         # Suggestions under a text field usually appear after a debounce (jQuery UI: 300 ms).
         self.type_settle_ms = type_settle_ms
+        # An element whose image has not arrived may have no size yet and be left out of the page.
+        self.image_wait_ms = image_wait_ms
         self._script = observe_script()
+        self._images_script = images_script()
         self._done_check = done_check
 
     def finished(self) -> bool:
@@ -54,6 +58,11 @@ class BrowserEnv:
 
     def observe(self) -> Observation:
         page = self.page
+        if self.image_wait_ms > 0:
+            try:
+                page.evaluate(self._images_script, self.image_wait_ms)
+            except Exception:  # noqa: BLE001 - a page that navigates meanwhile is observed as it is
+                pass
         raw = page.evaluate(self._script, {"viewportOnly": self.obs_options.viewport_only,
                                            "maxText": self.obs_options.max_text})
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)

@@ -76,6 +76,10 @@ def observe_script() -> str:
     return resources.files("planact.web").joinpath("js/observe.js").read_text(encoding="utf-8")
 
 
+def images_script() -> str:
+    return resources.files("planact.web").joinpath("js/images.js").read_text(encoding="utf-8")
+
+
 def build_observation(
     raw: dict,
     url: str,
