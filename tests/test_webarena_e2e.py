@@ -108,6 +108,11 @@ def test_webarena_lite_tasks_end_to_end(setup):
     assert ev["6"][0]["evidence"]["targets"][0]["url"].endswith("/f/books/59421/")
     assert ev["7"][0]["score"] == 0.0 and ev["7"][1]["score"] == 1.0  # product: the answer is wrong
     assert records["2"]["site"] == "shopping" and records["5"]["site"] == "reddit"
+    # The judge's calls are counted as their own role, apart from the agent's totals.
+    assert records["3"]["usage"]["judge"]["calls"] == 1 and records["5"]["usage"]["judge"]["calls"] == 1
+    assert records["3"]["usage"]["judge"]["prompt_tokens"] > 0 and "judge" not in records["0"]["usage"]
+    assert records["3"]["prompt_tokens"] == sum(u["prompt_tokens"] for role, u in records["3"]["usage"].items()
+                                                if role != "judge")
 
     # A second run of the same config resumes: nothing re-runs, no new login.
     res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
@@ -122,6 +127,7 @@ def test_webarena_lite_tasks_end_to_end(setup):
     assert "| all | 8 | 87.5 |" in md.output
     assert "| base | 87.5 |" in md.output  # replan=never: the "base" planner row, executor "base"
     assert "| run | planner | 1.0 |" in md.output.replace(out.name, "run")
+    assert "| run | judge |" in md.output.replace(out.name, "run")
     html_path = tmp / "report.html"
     res = runner.invoke(app, ["report", str(out), "--format", "html", "--out", str(html_path)])
     assert res.exit_code == 0 and "<svg" in html_path.read_text() and "shopping_admin" not in html_path.read_text()

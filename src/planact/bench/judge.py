@@ -21,7 +21,27 @@ class Verdict:
 
     def evidence(self) -> dict:
         return {"judge": self.model, "prompt": self.prompt, "response": self.response, "score": self.score,
-                **({} if self.clear else {"unclear": True})}
+                **({} if self.clear else {"unclear": True}), **({"usage": self.usage} if self.usage else {})}
+
+
+def judge_usage(details: object) -> dict[str, int]:
+    """Calls and tokens of every judge verdict found in a score's details (summed)."""
+    total = {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0}
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            if "judge" in node and isinstance(node.get("usage"), dict):
+                total["calls"] += 1
+                for k in ("prompt_tokens", "completion_tokens"):
+                    total[k] += int(node["usage"].get(k, 0))
+            for v in node.values():
+                walk(v)
+        elif isinstance(node, list):
+            for v in node:
+                walk(v)
+
+    walk(details)
+    return total
 
 
 class Judge:

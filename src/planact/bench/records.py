@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from ..agent.trace import Trajectory
+from .judge import judge_usage
 
 
 @dataclass
@@ -44,12 +45,16 @@ class EpisodeRecord:
     def from_trajectory(cls, traj: Trajectory, trace: str | None, report: str | None,
                         site: str | None = None) -> "EpisodeRecord":
         usage = traj.usage()
+        prompt_tokens = sum(int(u["prompt_tokens"]) for u in usage.values())
+        completion_tokens = sum(int(u["completion_tokens"]) for u in usage.values())
+        judged = judge_usage(traj.score_details)
+        if judged["calls"]:  # the judge's cost is shown beside the agent's, not added to its totals
+            usage = {**usage, "judge": judged}
         return cls(
             suite=traj.suite or "adhoc", task_id=traj.task_id or "adhoc", seed=traj.seed,
             success=bool(traj.success), reward=traj.reward, raw_reward=traj.raw_reward, steps=len(traj.steps),
             status=traj.status, llm_calls=len(traj.llm_calls),
-            prompt_tokens=sum(int(u["prompt_tokens"]) for u in usage.values()),
-            completion_tokens=sum(int(u["completion_tokens"]) for u in usage.values()),
+            prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
             wall_s=round(traj.wall_s, 3), error=traj.error, answer=traj.answer, trace=trace, report=report,
             usage=usage, trajectory_id=traj.id, site=site,
             details=dict(traj.score_details),

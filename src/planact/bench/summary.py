@@ -24,7 +24,7 @@ import yaml
 
 from .records import EpisodeRecord, RecordLog, latest
 
-ROLES = ("planner", "executor", "replanner")
+ROLES = ("planner", "executor", "replanner", "judge")
 SITE_ORDER = ("shopping", "shopping_admin", "gitlab", "reddit", "map", "multi-site")
 PLANNER_ORDER = ("none", "base", "trained")
 # The paper's Table 1 rows and columns, shown even where no run fills them.
