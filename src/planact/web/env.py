@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..llm.base import approx_tokens
 from .actions import Action
 from .browser import BrowserSession
-from .observation import Observation, ObservationOptions, build_observation, images_script, observe_script
+from .observation import Observation, ObservationOptions, build_observation, page_script
 
 
 @dataclass
@@ -45,8 +45,8 @@ class BrowserEnv:
         self.type_settle_ms = type_settle_ms
         # An element whose image has not arrived may have no size yet and be left out of the page.
         self.image_wait_ms = image_wait_ms
-        self._script = observe_script()
-        self._images_script = images_script()
+        self._script = page_script("observe")
+        self._images_script = page_script("images")
         self._done_check = done_check
 
     def finished(self) -> bool:

@@ -72,12 +72,9 @@ class Observation:
                 "raw_html_chars": self.raw_html_chars, "elements": len(self.elements), "truncated": self.truncated}
 
 
-def observe_script() -> str:
-    return resources.files("planact.web").joinpath("js/observe.js").read_text(encoding="utf-8")
-
-
-def images_script() -> str:
-    return resources.files("planact.web").joinpath("js/images.js").read_text(encoding="utf-8")
+def page_script(name: str) -> str:
+    """A script from `web/js/` ("observe", "images"), for `page.evaluate`."""
+    return resources.files("planact.web").joinpath(f"js/{name}.js").read_text(encoding="utf-8")
 
 
 def build_observation(
