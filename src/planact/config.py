@@ -10,10 +10,10 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from .llm.embedded import DEFAULT_MODEL
 
@@ -35,10 +35,14 @@ class AgentSettings(_Strict):
     max_steps: int = 25
     max_repeats: int = 3
     grammar: bool = True
+    grammar_notes: bool = Field(True, description="the executor's grammar allows `# Note:` lines")
+    grammar_exit: bool = Field(True, description="the executor's grammar allows exit(...); off for exploration "
+                                                 "on suites that take no answer (MiniWoB)")
     temperature: float = 0.0
     planner_max_tokens: int = 384
     executor_max_tokens: int = 160
-    prompt_version: str = "v1"
+    prompt_version: str = Field("auto", description="v1, v2 (compact), or auto: the version each role's model "
+                                                    "was trained on (its spec's ?prompt=, or its bundle's), else v1")
     prompt_dir: str | None = None
 
 
@@ -119,6 +123,8 @@ class ReplanSettings(_Strict):
 
 class ExportSettings(_Strict):
     executor_plan: Literal["grounded", "actor", "none"] = "grounded"
+    plan_share: float = Field(1.0, description="share of executor examples that show the plan (the rest show "
+                                               "none, so that the executor also works without a planner)")
     cot: bool = False
     out: str | None = Field(None, description="default: OUT/export")
 
@@ -184,6 +190,104 @@ class TrainSettings(_Strict):
 
 
 # ---------------------------------------------------------------------------------------------
+# The self-improvement loop (planact learn): rollouts -> outcome filter -> grounded plans and
+# replanning data -> SFT of the three roles -> validation -> keep only what improved.
+
+class LearnRollouts(_Strict):
+    per_task: int = Field(8, description="rollouts per task per round where the policy sometimes succeeds (the base)")
+    per_seed: int = Field(2, description="rollouts of each seed (sampled: they differ)")
+    temperature: float | list[float] = Field(1.0, description=(
+        "sampling temperature; a list is cycled over the rollouts of a task instance (e.g. [1.0, 1.6])"))
+    max_steps: int = 8
+    grammar: bool = True
+    orm: Literal["env", "llm"] = "env"
+    judge: str | None = Field(None, description="the LLM ORM's model (orm: llm); default: the teacher, else the base")
+    workers: int = 1
+    agent: dict[str, Any] = Field(default_factory=lambda: {"no_planner": True}, description=(
+        "agent settings of the rollout policy (default: the executor alone, the paper's actor)"))
+
+
+class LearnCurriculum(_Strict):
+    """WebRL-style allocation of each round's rollouts from the task's record so far."""
+    boost: float = Field(2.0, description="x per_task where the current policy sometimes succeeds (0 < rate < 1)")
+    mastered_rate: float = Field(0.9, description="at or above this success rate a task is mastered ...")
+    mastered_share: float = Field(0.5, description="... and gets this share of per_task")
+    explore: int = Field(8, description="rollouts per round for a task with no success yet ...")
+    explore_cap: int = Field(48, description="... until this many attempts without a success; then `trickle`")
+    trickle: int = 2
+
+
+class LearnSelect(_Strict):
+    per_task_cap: int = Field(24, description="successful task instances per task in a round's training set")
+    max_actions: int = Field(12, description="longer successes are not used")
+
+
+class LearnTrainRole(_Strict):
+    max_examples: int = 240
+    epochs: float = 2.0
+    min_steps: int = Field(0, description="at least this many optimizer steps (more epochs when data is scarce)")
+
+
+class LearnTrain(_Strict):
+    roles: list[Literal["executor", "planner", "replanner"]] = Field(
+        default_factory=lambda: ["executor", "planner", "replanner"])
+    executor: LearnTrainRole = Field(default_factory=lambda: LearnTrainRole(max_examples=320))
+    planner: LearnTrainRole = Field(default_factory=lambda: LearnTrainRole(max_examples=120))
+    replanner: LearnTrainRole = Field(default_factory=lambda: LearnTrainRole(max_examples=160))
+    plan_share: float = Field(0.5, description="share of executor examples that show the grounded plan")
+    replan_points: int = Field(2, description="replanning examples per trajectory (at most)")
+    max_steps: int | None = Field(None, description="cap on optimizer steps per role (tests)")
+    settings: dict[str, Any] = Field(default_factory=lambda: {
+        "batch_size": 8, "per_device_batch_size": 4, "learning_rate": 3e-4, "max_length": 1024, "save_steps": 10,
+        "eval_fraction": 0.0, "lora_r": 8, "lora_alpha": 16}, description="`train:` settings for every role (method, lora_r, ...)")
+
+
+class LearnValidate(_Strict):
+    seeds: str = Field("90000-90002", description="validation seeds (>= 10000, disjoint from rollout seeds)")
+    max_steps: int = 8
+    workers: int = 1
+    agent: dict[str, Any] = Field(default_factory=lambda: {"no_planner": False, "replan": "never"}, description=(
+        "agent settings of the configuration that decides whether a round is kept"))
+    min_gain: float = Field(0.0, description="a round is kept when validation success rises by more than this")
+    holdout: float = Field(0.05, description=(
+        "with learn.queries: the share of the intents held out (never rolled out) to validate on, scored by the ORM"))
+
+    @field_validator("seeds", mode="before")
+    @classmethod
+    def _seeds_text(cls, v: Any) -> Any:
+        return str(v) if isinstance(v, int) else v
+
+
+class LearnSettings(_Strict):
+    out: str = "runs/learn"
+    suite: str = "miniwob"
+    tasks: list[str] = Field(default_factory=list, description="the training tasks (default: all of the suite's)")
+    queries: str | None = Field(None, description=(
+        "instead of suite tasks x seeds: a seed/intents file (JSON/JSONL of {intent, start_url, ...}), "
+        "e.g. WebArena-Lite's training intents"))
+    base: str = DEFAULT_MODEL
+    actor: dict[str, str] | None = Field(None, description=(
+        "role -> model spec of the rollout policy until a round is kept (default: the base for every role), "
+        "e.g. a large teacher model served by an endpoint"))
+    teacher: str | None = Field(None, description=(
+        "a model spec that writes grounded and replanning plans (synth plans/replan); default: the offline "
+        "annotator, which writes each step from the actions and the elements they acted on"))
+    rounds: int = 6
+    budget_hours: float | None = Field(None, description="stop starting new rounds after this much wall time")
+    plateau: int = Field(2, description="stop after this many rounds in a row that were not kept")
+    seed_start: int = Field(10000, description="first rollout seed; seeds below 10000 are reserved for evaluation")
+    seed: int = 0
+    prompt_version: str = "v2"
+    rollouts: LearnRollouts = Field(default_factory=LearnRollouts)
+    curriculum: LearnCurriculum = Field(default_factory=LearnCurriculum)
+    select: LearnSelect = Field(default_factory=LearnSelect)
+    train: LearnTrain = Field(default_factory=LearnTrain)
+    validate_: LearnValidate = Field(default_factory=LearnValidate, alias="validate")
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+
+# ---------------------------------------------------------------------------------------------
 # Benchmarks (planact eval --suite webarena-lite | webarena | webvoyager)
 
 class WebArenaSettings(_Strict):
@@ -224,6 +328,7 @@ class PlanActConfig(_Strict):
     synth: SynthSettings = Field(default_factory=SynthSettings)
     train: TrainSettings = Field(default_factory=TrainSettings)
     eval: EvalSettings = Field(default_factory=EvalSettings)
+    learn: LearnSettings = Field(default_factory=LearnSettings)
 
     @classmethod
     def load(cls, path: str | Path | None) -> "PlanActConfig":

@@ -76,10 +76,10 @@ def respond(messages) -> str:
         return "## Step 1\nReasoning: The page has what the task needs.\nStep: Do what the task asks.\n"
     if "You are the Executor" in system:
         url = re.search(r"URL: (\S+)", user.split("## Current page", 1)[1]).group(1)
-        task_id = re.search(r"/([a-z0-9-]+)\.html", url).group(1)
         task, page, whole = prompt_parts(messages)
         history = whole.split("## Previous actions", 1)[1].split("## Current page", 1)[0]
         try:
+            task_id = re.search(r"/([a-z0-9-]+)\.html", url).group(1)  # a MiniWoB page; else: answer at once
             return "# Element: chosen by the scripted policy\n" + SOLVERS[task_id](task, page, history)
         except (IndexError, KeyError, AttributeError, StopIteration):  # a query its solver cannot read
             return 'exit(message="I cannot do this task on this page.")'

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 from ..config import PlanActConfig
 from ..llm.base import LLM
-from ..llm.registry import load_model
+from ..llm.registry import load_model, role_spec
 from .loop import AgentConfig, PlanActAgent
 
 
@@ -15,7 +15,8 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
     return AgentConfig(
         use_planner=not a.no_planner, replan=a.replan, cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
-        temperature=a.temperature, use_grammar=a.grammar, prompt_version=a.prompt_version, prompt_dir=a.prompt_dir,
+        temperature=a.temperature, use_grammar=a.grammar,
+        grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit, prompt_version=a.prompt_version, prompt_dir=a.prompt_dir,
     )
 
 
@@ -30,10 +31,10 @@ def build_agent(cfg: PlanActConfig, load: Callable[[str], LLM] | None = None) ->
         return cache[spec]
 
     ac = agent_config(cfg)
-    executor = get(cfg.models.executor)
+    executor = get(role_spec(cfg.models.executor, "executor"))
     planner = replanner = None
     if ac.use_planner:
-        planner = get(cfg.models.planner)
+        planner = get(role_spec(cfg.models.planner, "planner"))
         if ac.replan == "every-step":
-            replanner = get(cfg.models.replanner or cfg.models.planner)
+            replanner = get(role_spec(cfg.models.replanner or cfg.models.planner, "replanner"))
     return PlanActAgent(executor=executor, planner=planner, replanner=replanner, config=ac)

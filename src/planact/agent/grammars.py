@@ -20,8 +20,9 @@ def _think(cot: bool) -> str:
     return r'think ::= [^<]{1,600} "</think>\n"' if cot else ""
 
 
-def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True) -> str:
-    """Any action of the action space, with element ids restricted to those on the page."""
+def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True) -> str:
+    """Any action of the action space, with element ids restricted to those on the page; without
+    `# Note:` lines or without `exit(...)` when asked (exploration on suites that take no answer)."""
     ids = sorted(set(element_ids)) or [0]
     rules = [f"root ::= {'think ' if cot else ''}elem? {'note? ' if notes else ''}call"]
     rules.append(r'elem ::= "# Element: " [^\n]{1,80} "\n"')
@@ -36,8 +37,9 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
         parts.append('")"')
         rules.append(f"a{i} ::= " + " ".join(parts))
         alts.append(f"a{i}")
-    rules.append('exit ::= "exit(message=\\"" text "\\")"')
-    rules.append("call ::= " + " | ".join([*alts, "exit"]))
+    if exit_:
+        rules.append('exit ::= "exit(message=\\"" text "\\")"')
+    rules.append("call ::= " + " | ".join([*alts, *(["exit"] if exit_ else [])]))
     rules.append("id ::= " + " | ".join(_lit(str(i)) for i in ids))
     rules.append(f"text ::= {_TEXT}")
     if cot:

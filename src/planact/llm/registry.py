@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .base import LLM, LLMError
-from .embedded import EMBEDDED_MODELS, embedded_gguf
+from .embedded import EMBEDDED_BUNDLES, EMBEDDED_MODELS, embedded_bundle, embedded_gguf
 from .spec import ModelSpec
 
 
@@ -19,13 +19,48 @@ def resolve_local_path(target: str) -> Path:
         target = target[len("local:"):]
     if target in EMBEDDED_MODELS:
         return embedded_gguf(target)
+    if target in EMBEDDED_BUNDLES:
+        return embedded_bundle(target)
     path = Path(target).expanduser()
     if not path.exists():
         raise LLMError(
-            f"no local model at {target!r}: give an embedded name ({', '.join(EMBEDDED_MODELS)}), a Hugging Face "
+            f"no local model at {target!r}: give an embedded name ({', '.join([*EMBEDDED_MODELS, *EMBEDDED_BUNDLES])}), a Hugging Face "
             "directory, a .gguf file or a PEFT adapter directory (model hubs are not contacted)"
         )
     return path
+
+
+BUNDLE_FILE = "bundle.json"
+
+
+def role_spec(spec: str, role: str) -> str:
+    """The spec a role loads. A model bundle (a folder with `bundle.json`, e.g. the embedded
+    `local:planact-miniwob`) names one adapter or spec per role and the prompt version they were
+    trained on; any other spec is the same for every role."""
+    try:
+        parsed = ModelSpec.parse(spec)
+    except ValueError:
+        return spec
+    if parsed.provider not in ("local", "hf", "llamacpp"):
+        return spec
+    try:
+        path = resolve_local_path(parsed.target)
+    except LLMError:
+        return spec
+    manifest = path / BUNDLE_FILE
+    if not path.is_dir() or not manifest.exists():
+        return spec
+    bundle = json.loads(manifest.read_text(encoding="utf-8"))
+    entry = bundle.get("roles", {}).get(role) or bundle.get("roles", {}).get("executor")
+    if entry is None:
+        raise LLMError(f"the model bundle {path} names no model for the {role}")
+    options = dict(parsed.options)
+    if bundle.get("prompt_version"):
+        options.setdefault("prompt", str(bundle["prompt_version"]))
+    if (path / entry).is_dir():
+        return str(ModelSpec(parsed.provider, str((path / entry).resolve()), None, options))
+    inner = ModelSpec.parse(entry)
+    return str(ModelSpec(inner.provider, inner.target, inner.model, {**inner.options, **options}))
 
 
 def has_llamacpp() -> bool:
@@ -64,8 +99,17 @@ def choose_runtime(spec: ModelSpec, path: Path) -> str:
 
 
 def load_model(spec: str | ModelSpec) -> LLM:
+    """The backend for a spec. `?prompt=v2` says which prompt version the model was trained on
+    (the agent uses it when its prompt_version is `auto`)."""
     if isinstance(spec, str):
         spec = ModelSpec.parse(spec)
+    llm = _load(spec)
+    if spec.options.get("prompt"):
+        llm.prompt_version = spec.options["prompt"]
+    return llm
+
+
+def _load(spec: ModelSpec) -> LLM:
     if spec.provider in ("openai", "openai-compatible"):
         from .openai_backend import from_spec
 

@@ -9,6 +9,7 @@ prompt templates (the version the agent will run with), in three formats:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import Counter
 from pathlib import Path
@@ -44,6 +45,13 @@ def executor_plan_for(ctx: StageContext, traj_rec: Record, steps: list[StepRecor
     if version is not None and version < len(plans):
         return plans[version]["text"]
     return ""
+
+
+def _shown(key: str, share: float) -> bool:
+    """A stable draw: True for about `share` of all keys."""
+    if share >= 1.0:
+        return True
+    return int(hashlib.sha1(key.encode()).hexdigest()[:8], 16) / 0xFFFFFFFF < share
 
 
 def _answer(reasoning: str | None, answer: str, cot: bool) -> str:
@@ -102,6 +110,8 @@ def build_examples(ctx: StageContext) -> dict[str, list[dict[str, Any]]]:
                 if cot and reasoning is None:
                     continue
                 plan = executor_plan_for(ctx, t, steps, v.position, grounded)
+                if plan and not _shown(f"{t.id}-{v.position}", ex.plan_share):
+                    plan = ""
                 variables = executor_variables(traj["task"], plan, steps[: v.position],
                                                feedback_before(steps, v.position), v.step.url, v.step.observation)
                 variables.update({"has_plan": bool(plan), "cot": cot})

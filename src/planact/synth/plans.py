@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..agent.grammars import grounded_plan_grammar
 from ..agent.plan import Plan, PlanParseError, parse_plan
+from .annotator import ANNOTATOR_VERSION, OFFLINE_TEACHER, annotate, describe_trajectory
 from .context import StageContext
 from .engine import StageStats, Unit, run_stage
 from .prompting import PromptWorker, Tally, ask, prompt_id
@@ -45,6 +46,42 @@ def plan_text(plan: Plan, with_actions: bool = False) -> str:
     return Plan([type(s)(step=s.step, reasoning=s.reasoning) for s in plan.steps]).render()
 
 
+def plan_data(rec: dict, plan: Plan, views: list, attempts: int) -> dict:
+    """A grounded plan record's data (what `export` and `replan` read)."""
+    traj = rec["data"]["trajectory"]
+    first = traj["steps"][0]
+    return {"task": traj["task"], "site": rec["data"].get("site"), "start_url": first["url"],
+            "initial_observation": first["observation"], "plan": plan.to_dict(), "plan_text": plan_text(plan),
+            "grounded_text": plan.render(), "n_actions": len(views), "action_positions": [v.position for v in views],
+            "trajectory_id": rec["id"], "answer": traj.get("answer"), "attempts": attempts}
+
+
+@dataclass
+class OfflineGroundWorker:
+    """`--teacher offline`: the grounded plan written from the actions and their elements (no model)."""
+
+    def __call__(self, models) -> "OfflineGroundWorker":  # noqa: ANN001 - the engine's ModelCache
+        return self
+
+    def process(self, unit: Unit) -> list[Record]:
+        rec = unit.payload["trajectory"]
+        traj = rec["data"]["trajectory"]
+        views = actions_of(traj)
+        prov = Provenance(stage="plans", model=OFFLINE_TEACHER, prompt=f"synth.annotator.{ANNOTATOR_VERSION}")
+        if not views:
+            return [new_record("plans", unit.key, 0, prov, {"trajectory_id": rec["id"]}, [rec["id"]], "dropped",
+                               "no_actions: the trajectory has no parsed action")]
+        plan = annotate(traj["task"], describe_trajectory(traj))
+        problem = validate_grounding(plan, len(views))
+        if problem is not None:  # cannot happen by construction; kept as a guard
+            return [new_record("plans", unit.key, 0, prov, {"trajectory_id": rec["id"]}, [rec["id"]], "dropped",
+                               f"invalid_grounding: {problem}")]
+        return [new_record("plans", unit.key, 0, prov, plan_data(rec, plan, views, 1), [rec["id"]])]
+
+    def close(self) -> None:
+        pass
+
+
 @dataclass
 class GroundWorker(PromptWorker):
     prompt_name = "grounded_plan"
@@ -78,11 +115,7 @@ class GroundWorker(PromptWorker):
                 continue
             problem = validate_grounding(plan, len(views))
             if problem is None:
-                data = {"task": traj["task"], "site": rec["data"].get("site"), "start_url": first["url"],
-                        "initial_observation": first["observation"], "plan": plan.to_dict(),
-                        "plan_text": plan_text(plan), "grounded_text": plan.render(), "n_actions": len(views),
-                        "action_positions": [v.position for v in views], "trajectory_id": rec["id"],
-                        "answer": traj.get("answer"), "attempts": attempt + 1}
+                data = plan_data(rec, plan, views, attempt + 1)
                 return [new_record("plans", unit.key, 0, prov, data, [rec["id"]], usage=tally.as_usage())]
             error = f"invalid_grounding: {problem}"
             feedback = problem
@@ -94,6 +127,8 @@ def run(ctx: StageContext) -> list[StageStats]:
     s = ctx.settings
     trajs = load_records(ctx.out / "trajectories.jsonl")
     units = [Unit(t.id, {"trajectory": t.model_dump()}) for t in trajs]
-    factory = GroundWorker(s.role_model(s.plans.teacher), s.plans.max_attempts, s.max_tokens, s.prompt_dir)
+    teacher = s.role_model(s.plans.teacher)
+    factory = OfflineGroundWorker() if teacher == OFFLINE_TEACHER else \
+        GroundWorker(teacher, s.plans.max_attempts, s.max_tokens, s.prompt_dir)
     return [run_stage("plans", ctx.store("plans"), units, factory, ctx.execution, progress=ctx.progress,
                       models=ctx.models)]

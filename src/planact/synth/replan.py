@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from ..agent.grammars import plan_grammar
 from ..agent.plan import PlanParseError, parse_plan
+from .annotator import ANNOTATOR_VERSION, OFFLINE_TEACHER, describe_trajectory, remaining_plan
 from .context import StageContext
 from .dedupe import normalize
 from .engine import StageStats, Unit, run_stage
@@ -62,7 +63,7 @@ class ReplanWorker(PromptWorker):
                            tally.as_usage())]
 
 
-def replan_units(ctx: StageContext) -> list[Unit]:
+def replan_units(ctx: StageContext, with_trajectory: bool = False) -> list[Unit]:
     trajs = {t.id: t for t in load_records(ctx.out / "trajectories.jsonl")}
     units = []
     limit = ctx.settings.replan.max_points
@@ -83,12 +84,38 @@ def replan_units(ctx: StageContext) -> list[Unit]:
                 "url": steps[nxt.position]["url"], "html": steps[nxt.position]["observation"],
                 "future": numbered_actions(views[k:]) + (f"\nFinal answer: {traj['answer']}" if traj.get("answer") else ""),
                 "answer": traj.get("answer"), "after_action": k, "trajectory_id": t.id, "plan_id": pr.id,
-                "site": pr.data.get("site")}))
+                "site": pr.data.get("site"), **({"trajectory": traj} if with_trajectory else {})}))
     return units
+
+
+@dataclass
+class OfflineReplanWorker:
+    """`--teacher offline`: the remaining plan written from the actions still to come (no model).
+    The current plan shown is the one a replanning agent had then: what remained one action earlier."""
+
+    def __call__(self, models) -> "OfflineReplanWorker":  # noqa: ANN001 - the engine's ModelCache
+        return self
+
+    def process(self, unit: Unit) -> list[Record]:
+        p = unit.payload
+        k = p["after_action"]
+        actions = describe_trajectory(p["trajectory"])
+        prov = Provenance(stage="replan", model=OFFLINE_TEACHER, prompt=f"synth.annotator.{ANNOTATOR_VERSION}")
+        current = plan_text(remaining_plan(p["task"], actions, k - 1))
+        target = remaining_plan(p["task"], actions, k)
+        data = {kk: p[kk] for kk in ("task", "history", "url", "html", "after_action", "trajectory_id")}
+        data.update({"plan": current, "site": p.get("site"), "target": target.to_dict(),
+                     "target_text": plan_text(target)})
+        return [new_record("replan", unit.key, 0, prov, data, [p["plan_id"], p["trajectory_id"]])]
+
+    def close(self) -> None:
+        pass
 
 
 def run(ctx: StageContext) -> list[StageStats]:
     s = ctx.settings
-    return [run_stage("replan", ctx.store("replan"), replan_units(ctx),
-                      ReplanWorker(s.role_model(s.replan.teacher), s.max_tokens, s.prompt_dir),
+    teacher = s.role_model(s.replan.teacher)
+    offline = teacher == OFFLINE_TEACHER
+    worker = OfflineReplanWorker() if offline else ReplanWorker(teacher, s.max_tokens, s.prompt_dir)
+    return [run_stage("replan", ctx.store("replan"), replan_units(ctx, with_trajectory=offline), worker,
                       ctx.execution, progress=ctx.progress, models=ctx.models)]

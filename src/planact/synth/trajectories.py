@@ -5,6 +5,7 @@ kept (executor training data); every score is recorded, failed ones as dropped r
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,8 @@ class RolloutWorker:
         cfg = PlanActConfig.model_validate(self.config)
         self.cfg = cfg
         self.agent = build_agent(cfg, models.get)
+        self._models = models
+        self._variants: dict[str, tuple] = {}
         self.settings = RunSettings.from_config(cfg)
         self.settings.screenshots = False
         self.judge_llm = models.get(self.judge) if self.orm == "llm" and self.judge else None
@@ -54,22 +57,34 @@ class RolloutWorker:
             raise ValueError("the query has neither a suite task nor a start_url")
         return AdHocSuite(resolve_start_url(q["start_url"]), q["intent"]), "adhoc", q.get("env_seed")
 
+    def _agent_for(self, overrides: dict[str, Any] | None):
+        """The actor, or a variant of it for one unit (e.g. another sampling temperature)."""
+        if not overrides:
+            return self.agent, self.cfg
+        key = json.dumps(overrides, sort_keys=True)
+        if key not in self._variants:
+            cfg = self.cfg.with_overrides(agent=overrides)
+            self._variants[key] = (build_agent(cfg, self._models.get), cfg)
+        return self._variants[key]
+
     def process(self, unit: Unit) -> list[Record]:
         q = unit.payload["query"]["data"]
         parent = unit.payload["query"]["id"]
-        actor = {"models": self.agent.describe()[0], "agent": self.cfg.agent.model_dump()}
-        prov = Provenance(stage="trajectories", model=self.agent.executor.llm.name,
-                          prompt=",".join(self.agent.describe()[1].values()), seed=unit.payload["rollout"],
+        agent, cfg = self._agent_for(unit.payload.get("agent"))
+        actor = {"models": agent.describe()[0], "agent": cfg.agent.model_dump()}
+        prov = Provenance(stage="trajectories", model=agent.executor.llm.name,
+                          prompt=",".join(agent.describe()[1].values()), seed=unit.payload["rollout"],
                           extra={"actor": actor, "orm": self.orm, "judge": self.judge if self.orm == "llm" else None})
         try:
             suite, task_id, env_seed = self._suite(q)
         except UnresolvedSite as err:  # configuration, not the query: redo once the site is set
             raise UnitFailed(f"{unit.key}: {err}") from None
         except ValueError as err:
-            return [new_record("trajectories", unit.key, 0, prov, {"query": q["intent"]}, [parent], "dropped",
+            return [new_record("trajectories", unit.key, 0, prov, {"query": q.get("intent")}, [parent], "dropped",
                                f"no_environment: {err}")]
         session = self._session(suite)
-        traj = play_episode(suite, session, self.agent, task_id, env_seed, self.settings, goal=q["intent"])
+        # a suite task without an intent of its own is asked as the suite asks it (MiniWoB's utterance)
+        traj = play_episode(suite, session, agent, task_id, env_seed, self.settings, goal=q.get("intent") or None)
         if traj.status == "error" and not traj.steps:
             raise UnitFailed(f"{unit.key}: {traj.error}")
         tally = Tally()
@@ -77,8 +92,9 @@ class RolloutWorker:
             tally.prompt_tokens += c.prompt_tokens
             tally.completion_tokens += c.completion_tokens
         orm = self.score(traj, tally)
-        data = {"query": q["intent"], "site": q.get("site"), "suite": suite.name, "task_id": task_id,
-                "env_seed": env_seed, "start_url": traj.start_url, "trajectory": traj.to_dict(), "orm": orm}
+        data = {"query": traj.task, "site": q.get("site"), "suite": suite.name, "task_id": task_id,
+                "env_seed": env_seed, "start_url": traj.start_url, "trajectory": traj.to_dict(), "orm": orm,
+                **({"task_key": q["task_key"]} if q.get("task_key") else {})}
         if traj.status == "error":
             status, reason = "dropped", f"rollout_error: {traj.error}"
         elif orm["success"]:

@@ -21,8 +21,10 @@ def _permute(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
-def convert_adapter(adapter: str | Path, base_config: str | Path, output: str | Path | None = None) -> Path:
-    """`base_config`: the base's Hugging Face config.json (heads and layers)."""
+def convert_adapter(adapter: str | Path, base_config: str | Path, output: str | Path | None = None,
+                    dtype: str = "float32") -> Path:
+    """`base_config`: the base's Hugging Face config.json (heads and layers); `dtype`: float32 or
+    float16 (half the size, what shipped adapters use)."""
     import gguf
     from safetensors.numpy import load_file
 
@@ -54,7 +56,7 @@ def convert_adapter(adapter: str | Path, base_config: str | Path, output: str | 
             w = _permute(w, n_head)
         elif m.group("ab") == "B" and module.endswith("k_proj"):
             w = _permute(w, n_kv)
-        writer.add_tensor(f"{name}.weight.lora_{m.group('ab').lower()}", np.ascontiguousarray(w))
+        writer.add_tensor(f"{name}.weight.lora_{m.group('ab').lower()}", np.ascontiguousarray(w.astype(dtype)))
     writer.write_header_to_file()
     writer.write_kv_data_to_file()
     writer.write_tensors_to_file()

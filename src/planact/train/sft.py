@@ -43,9 +43,20 @@ class TrainResult:
 
 
 def _last_checkpoint(output: Path) -> str | None:
-    from transformers.trainer_utils import get_last_checkpoint
+    """The newest complete checkpoint. A run killed while saving leaves a checkpoint folder without
+    its `trainer_state.json` (written last); such a folder is removed, and the one before is used."""
+    import re
+    import shutil
 
-    return get_last_checkpoint(str(output)) if output.is_dir() else None
+    if not output.is_dir():
+        return None
+    found = sorted((int(m.group(1)), p) for p in output.iterdir()
+                   if p.is_dir() and (m := re.fullmatch(r"checkpoint-(\d+)", p.name)))
+    for _, path in reversed(found):
+        if (path / "trainer_state.json").exists():
+            return str(path)
+        shutil.rmtree(path, ignore_errors=True)
+    return None
 
 
 def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):

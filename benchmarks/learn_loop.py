@@ -1,0 +1,54 @@
+"""The self-improvement loop's cost on this machine, from a loop's own state (`planact learn run`
+writes it; nothing is re-run): wall time per round and per phase, rollouts per minute, successful
+instances and training examples kept per round, training tokens per second per role, and the whole
+loop's wall time from nothing to the best adapters.
+
+    python benchmarks/learn_loop.py [runs/learn-miniwob]
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from planact.learn.state import PHASES, LearnState
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("out", nargs="?", default="runs/learn-miniwob")
+    args = ap.parse_args()
+    out = Path(args.out)
+    st = LearnState.load(out)
+    if not st.rounds:
+        raise SystemExit(f"no finished round in {out}: run `planact learn run` first")
+    console = Console(width=200)
+    t = Table(title=f"planact learn: {out} (2 CPU cores)", title_justify="left")
+    cols = ["round", "validation", "kept", "minutes", *PHASES[:-1], "rollouts", "rollouts/min", "successes",
+            "instances kept", "examples (exec/plan/replan)", "train tokens/s (exec/plan/replan)"]
+    for c in cols:
+        t.add_column(c, justify="right")
+    total = 0.0
+    for r in sorted(st.rounds, key=lambda x: x.round):
+        secs = r.seconds
+        total += sum(secs.values())
+        n = sum(v[1] for v in r.rollouts.values())
+        wins = sum(v[0] for v in r.rollouts.values())
+        per_min = f"{60 * n / secs['rollouts']:.1f}" if secs.get("rollouts") else "-"
+        ex = "/".join(str(r.examples.get(k, {}).get("examples", "-")) for k in ("executor", "planner", "replanner"))
+        tps = "/".join(str(r.train.get(k, {}).get("tokens_per_s", "-")) for k in ("executor", "planner", "replanner"))
+        t.add_row(str(r.round), f"{r.validation:.1%}", "yes" if r.kept else "no", f"{sum(secs.values()) / 60:.1f}",
+                  *[f"{secs[p] / 60:.1f}" if p in secs else "-" for p in PHASES[:-1]], str(n or "-"), per_min,
+                  str(wins if n else "-"), str(sum(r.kept_instances.values()) or "-"), ex, tps)
+    console.print(t)
+    best = f"round {st.best_round}" if st.best_round else "the base model"
+    console.print(f"loop time: {total / 3600:.2f} h over {len(st.rounds)} rounds (round 0 validates the base); "
+                  f"best: {best}" + (f" at {st.best_score:.1%} validation success" if st.best_score is not None else "")
+                  + (f"; stopped: {st.finished}" if st.finished else f"; now: round {st.round}, {st.phase}"))
+
+
+if __name__ == "__main__":
+    main()

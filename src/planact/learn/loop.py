@@ -1,0 +1,297 @@
+"""The rounds: rollouts -> select -> annotate -> export -> train -> validate -> decide. Round 0
+validates the base policy, the baseline every later round must beat. Each phase is resumable on
+its own (append-only stores, training checkpoints, the eval log), and `state.json` says which
+phase a round is in, so the same command picks up where a kill left it."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import PlanActConfig, TrainSettings
+from ..llm.registry import role_spec
+from ..synth.engine import ModelCache, Progress
+from . import data as data_phase
+from .curriculum import allocate, why
+from .report import write_report
+from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts, task_queries, task_records,
+                       training_tasks)
+from .select import select, write_selection
+from .state import PHASES, LearnState, RoundResult
+from .validate import rate, run_validation, validation_counts
+
+Log = Callable[[str], None]
+
+
+class LearnError(ValueError):
+    """A configuration the loop refuses (reserved seeds, a changed config on resume...)."""
+
+
+def check_seeds(cfg: PlanActConfig) -> None:
+    from ..bench.runner import parse_seeds
+
+    ls = cfg.learn
+    val = parse_seeds(ls.validate_.seeds)
+    if ls.seed_start < RESERVED_SEEDS or (val and min(val) < RESERVED_SEEDS):
+        raise LearnError(f"seeds below {RESERVED_SEEDS} are reserved for evaluation: learn.seed_start and "
+                         f"learn.validate.seeds must be >= {RESERVED_SEEDS}")
+    last = rollout_seed(ls.seed_start, ls.rounds, 999 * max(1, ls.rollouts.per_seed), ls.rollouts.per_seed)
+    if any(ls.seed_start <= s <= last for s in val):
+        raise LearnError(f"validation seeds {ls.validate_.seeds} overlap the rollout seeds {ls.seed_start}-{last}")
+
+
+def _fingerprint(cfg: PlanActConfig) -> str:
+    """What must not change when a run resumes (the stopping rules may)."""
+    d = cfg.learn.model_dump(exclude={"rounds", "budget_hours", "plateau", "out"}, exclude_defaults=True)
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+class Learner:
+    def __init__(self, cfg: PlanActConfig, progress: Progress | None = None, log: Log | None = None,
+                 on_round: Callable[[RoundResult, LearnState], None] | None = None) -> None:
+        self.cfg = cfg
+        self.ls = cfg.learn
+        self.out = Path(self.ls.out)
+        self.progress = progress
+        self.log = log or (lambda msg: None)
+        self.on_round = on_round
+        self.state = LearnState.load(self.out)
+        self._tokenizer = None
+
+    # ------------------------------------------------------------------ paths and policies
+    def folder(self, round_: int) -> Path:
+        return self.out / "rounds" / str(round_)
+
+    def bundle(self, round_: int) -> Path:
+        return self.folder(round_) / "adapters"
+
+    def policy(self, round_: int | None = None) -> dict[str, str]:
+        """Role -> spec: round `round_`'s bundle, or the best round's (the base before any)."""
+        r = self.state.best_round if round_ is None else round_
+        if not r:
+            base = {"planner": self.ls.base, "executor": self.ls.base, "replanner": self.ls.base}
+            return {**base, **(self.ls.actor or {})}
+        spec = f"local:{self.bundle(r).resolve()}"
+        return {"planner": spec, "executor": spec, "replanner": spec}
+
+    # ------------------------------------------------------------------ the loop
+    def prepare(self) -> None:
+        check_seeds(self.cfg)
+        task_queries(self.cfg)  # unknown tasks fail here, before any work
+        self.out.mkdir(parents=True, exist_ok=True)
+        fp_path = self.out / "learn.json"
+        fp = _fingerprint(self.cfg)
+        if fp_path.exists():
+            old = json.loads(fp_path.read_text())
+            if old.get("fingerprint") != fp:
+                raise LearnError(f"{self.out} holds a loop with other settings ({old.get('fingerprint')} vs {fp}); "
+                                 "only rounds, budget_hours and plateau may change on a resume: use another out")
+        fp_path.write_text(json.dumps({"fingerprint": fp, "config": self.cfg.model_dump(mode="json", by_alias=True)},
+                                      indent=1))
+
+    def run(self) -> LearnState:
+        self.prepare()
+        st = self.state
+        if st.finished and not self._more_allowed():
+            return st
+        st.finished = None
+        while True:
+            if st.phase == "done":
+                pass  # the round was decided before a stop (a resumed run with more rounds allowed)
+            elif st.round == 0:
+                self._phase("validate", self._validate)
+                self._decide()
+            else:
+                for phase in PHASES[PHASES.index(st.phase):]:
+                    if phase == "decide":
+                        self._decide()
+                    else:
+                        self._phase(phase, getattr(self, f"_{phase}"))
+            reason = self._stop_reason()
+            if reason:
+                st.finished = reason
+                st.save(self.out)
+                self.log(f"stopped: {reason}")
+                return st
+            st.round += 1
+            st.phase, st.phase_seconds = "rollouts", {}
+            st.save(self.out)
+
+    def _more_allowed(self) -> bool:
+        return self._stop_reason() is None
+
+    def _stop_reason(self) -> str | None:
+        st, ls = self.state, self.ls
+        if st.round >= ls.rounds:
+            return f"all {ls.rounds} rounds done"
+        if ls.budget_hours is not None and st.elapsed_s >= ls.budget_hours * 3600:
+            return f"time budget of {ls.budget_hours} h spent"
+        if st.not_kept_in_a_row >= ls.plateau:
+            return f"plateau: {st.not_kept_in_a_row} rounds in a row did not improve validation"
+        return None
+
+    def _phase(self, name: str, fn: Callable[[], None]) -> None:
+        st = self.state
+        st.phase = name
+        st.save(self.out)
+        self.log(f"round {st.round}: {name}")
+        t0 = time.perf_counter()
+        fn()
+        spent = time.perf_counter() - t0
+        st.phase_seconds[name] = st.phase_seconds.get(name, 0.0) + spent
+        st.elapsed_s += spent
+        st.save(self.out)
+
+    # ------------------------------------------------------------------ phases
+    def _rollouts(self) -> None:
+        r = self.state.round
+        records = task_records(self.out, r - 1)
+        tasks = training_tasks(self.cfg)
+        alloc = allocate(records, tasks, self.ls.curriculum, self.ls.rollouts)
+        plan = {t: {"rollouts": n, "why": why(records.get(t), self.ls.curriculum)} for t, n in alloc.items()}
+        folder = self.folder(r)
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / "curriculum.json").write_text(json.dumps(plan, indent=1))
+        stats = run_rollouts(self.cfg, self.out, r, alloc, self.policy(), ModelCache(), self.progress)
+        if stats.errors:
+            raise RuntimeError(f"{stats.errors} rollouts failed ({stats.error_messages[0]}); run again to redo them")
+
+    def _select(self) -> None:
+        r = self.state.round
+        chosen, counts = select(self.cfg, self.out, r)
+        synth_dir = self.folder(r) / "synth"
+        synth_dir.mkdir(parents=True, exist_ok=True)
+        write_selection(chosen, synth_dir / "trajectories.jsonl")
+        (self.folder(r) / "selected.json").write_text(json.dumps(counts, indent=1))
+
+    def _annotate(self) -> None:
+        models = ModelCache()
+        stats = data_phase.annotate(self.cfg, self.folder(self.state.round) / "synth", models, self.progress)
+        errors = sum(s.errors for s in stats)
+        if errors:
+            raise RuntimeError(f"{errors} annotation units failed; run again to redo them")
+
+    def _export(self) -> None:
+        r = self.state.round
+        stats = data_phase.build_training_sets(self.cfg, self.folder(r) / "synth", self.tokenizer())
+        (self.folder(r) / "examples.json").write_text(json.dumps(stats, indent=1))
+
+    def tokenizer(self):  # noqa: ANN201
+        if self._tokenizer is None:
+            from transformers import AutoTokenizer
+
+            from ..train.base import trainable_base
+
+            self._tokenizer = AutoTokenizer.from_pretrained(str(trainable_base(self.ls.base)[0]))
+        return self._tokenizer
+
+    def train_settings(self, role: str, data: Path, output: Path) -> TrainSettings:
+        lt = self.ls.train
+        values: dict[str, Any] = {**self.cfg.train.model_dump(), **lt.settings, "base": self.ls.base,
+                                  "data": str(data), "output": str(output), "epochs": getattr(lt, role).epochs,
+                                  "seed": self.ls.seed, "resume": True}
+        if lt.max_steps is not None:
+            values["max_steps"] = lt.max_steps
+        elif getattr(lt, role).min_steps:
+            n = sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
+            batch = int(values.get("batch_size", 8))
+            epochs_steps = int(getattr(lt, role).epochs * n / batch + 0.999)
+            values["max_steps"] = max(getattr(lt, role).min_steps, epochs_steps)
+        return TrainSettings.model_validate(values)
+
+    def _train(self) -> None:
+        from ..train.sft import train
+
+        r = self.state.round
+        bundle = self.bundle(r)
+        previous = self.policy()
+        roles: dict[str, str] = {}
+        for role in ("executor", "planner", "replanner"):
+            data = self.folder(r) / "synth" / "data" / f"{role}.jsonl"
+            out = bundle / role
+            if role not in self.ls.train.roles or not data.exists() or not data.read_text().strip():
+                roles[role] = role_spec(previous[role], role)  # not trained: the previous model
+                continue
+            if not (out / "planact_train.json").exists():
+                ts = self.train_settings(role, data, out)
+                label = f"train {role}"
+
+                def on_log(logs: dict, label: str = label) -> None:
+                    if self.progress and logs.get("max_steps"):
+                        self.progress(label, int(logs.get("step", 0)), int(logs["max_steps"]))
+
+                result = train(role, ts, on_log)
+                self.log(f"{role}: {result.train_examples} examples, {result.steps} steps, "
+                         f"{result.train_tokens} tokens, {result.tokens_per_s} tokens/s")
+            roles[role] = role
+        manifest = {"base": self.ls.base, "prompt_version": self.ls.prompt_version, "roles": roles,
+                    "trained": sorted(k for k, v in roles.items() if v == k), "round": r, "made_by": "planact learn"}
+        bundle.mkdir(parents=True, exist_ok=True)
+        (bundle / "bundle.json").write_text(json.dumps(manifest, indent=1))
+
+    def trained_roles(self, round_: int) -> list[str]:
+        path = self.bundle(round_) / "bundle.json"
+        return json.loads(path.read_text()).get("trained", []) if path.exists() else []
+
+    def _validate(self) -> None:
+        r = self.state.round
+        if r and not self.trained_roles(r):
+            return  # nothing was trained: the policy is the previous one, already validated
+        run_validation(self.cfg, self.folder(r) / "validation", self.policy(r) if r else self.policy(0),
+                       ModelCache(), self.progress)
+
+    # ------------------------------------------------------------------ decision
+    def _decide(self) -> None:
+        st = self.state
+        r = st.round
+        st.phase = "decide"
+        folder = self.folder(r)
+        val = validation_counts(folder / "validation")
+        score = rate(val)
+        note = None
+        if r == 0:
+            kept = True
+        elif not self.trained_roles(r):
+            kept, note = False, "no training data yet: nothing to validate"
+        else:
+            kept = st.best_score is None or score > st.best_score + self.ls.validate_.min_gain
+        result = RoundResult(round=r, kept=kept, validation=score, validation_tasks=val,
+                             rollouts=round_counts(self.out, r) if r else {},
+                             kept_instances=_read_json(folder / "selected.json"),
+                             examples=_read_json(folder / "examples.json"),
+                             train=_train_summaries(self.bundle(r)), seconds=dict(st.phase_seconds),
+                             policy=self.policy(r) if r else self.policy(0), note=note)
+        st.rounds = [x for x in st.rounds if x.round != r] + [result]
+        st.phase = "done"
+        if kept:
+            st.best_round, st.best_score, st.not_kept_in_a_row = (r or None), score, 0
+        else:
+            st.not_kept_in_a_row += 1
+        st.save(self.out)
+        write_report(self.out, st)
+        if self.on_round:
+            self.on_round(result, st)
+        best = f"round {st.best_round}" if st.best_round else "the base"
+        self.log(f"round {r}: validation {score:.1%} -> {'kept' if kept else 'not kept'}; best: {best} "
+                 f"({st.best_score:.1%})")
+
+
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text()) if path.exists() else {}
+
+
+def _train_summaries(bundle: Path) -> dict[str, dict[str, Any]]:
+    out = {}
+    for role in ("executor", "planner", "replanner"):
+        p = bundle / role / "planact_train.json"
+        if p.exists():
+            r = json.loads(p.read_text())["result"]
+            out[role] = {k: r[k] for k in ("train_examples", "steps", "train_tokens", "wall_s", "tokens_per_s")}
+            out[role]["final_loss"] = r["losses"][-1] if r.get("losses") else None
+    return out

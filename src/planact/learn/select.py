@@ -1,0 +1,83 @@
+"""Phase 2: the outcome filter. The ORM's successes from every round so far; one trajectory per
+task instance (the shortest), duplicates dropped, tasks balanced (at most `per_task_cap` instances
+each, so easy tasks do not drown the rest), and each step's output rewritten in the canonical form
+the executor is trained to write (`# Element: <what>` and the action, without the sampled noise)."""
+
+from __future__ import annotations
+
+import copy
+import random
+from collections import defaultdict
+from pathlib import Path
+
+from ..config import PlanActConfig
+from ..synth.annotator import element_line
+from ..synth.records import Record, RecordStore
+from .rollouts import all_rollouts, task_of
+
+
+def _n_actions(rec: Record) -> int:
+    return sum(1 for s in rec.data["trajectory"]["steps"] if s.get("action"))
+
+
+def _signature(rec: Record) -> tuple:
+    traj = rec.data["trajectory"]
+    return task_of(rec), traj["task"], tuple(s.get("action") for s in traj["steps"])
+
+
+def canonical(rec: Record) -> Record:
+    """A copy whose steps' outputs are `# Element: ...` + the parsed action; notes and sampled
+    reasoning are dropped (they were noise from an untrained policy)."""
+    out = rec.model_copy(deep=True)
+    for st in out.data["trajectory"]["steps"]:
+        if st.get("action"):
+            line = element_line(st["action"], st.get("observation") or "")
+            st["raw_output"] = f"{line}\n{st['action']}" if line else st["action"]
+            st["note"] = None
+            st["reasoning"] = None
+    return out
+
+
+def select(cfg: PlanActConfig, out: Path, round_: int) -> tuple[list[Record], dict[str, int]]:
+    """The successful trajectories that make up round `round_`'s training set, and how many
+    instances each task has in it."""
+    sel = cfg.learn.select
+    best: dict[tuple, Record] = {}
+    seen: set[tuple] = set()
+    for rec in all_rollouts(out, round_):
+        if not rec.kept or not 0 < _n_actions(rec) <= sel.max_actions:
+            continue
+        sig = _signature(rec)
+        if sig in seen:
+            continue  # the same actions on the same task text: a duplicate
+        seen.add(sig)
+        instance = (task_of(rec), rec.data.get("env_seed"), rec.data["trajectory"]["task"])
+        cur = best.get(instance)
+        if cur is None or (_n_actions(rec), len(rec.data["trajectory"]["steps"])) < \
+                (_n_actions(cur), len(cur.data["trajectory"]["steps"])):
+            best[instance] = rec
+    by_task: dict[str, list[Record]] = defaultdict(list)
+    for (task, _, _), rec in sorted(best.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2])):
+        by_task[task].append(rec)
+    rng = random.Random(cfg.learn.seed * 1000 + round_)
+    chosen: list[Record] = []
+    counts: dict[str, int] = {}
+    for task in sorted(by_task):
+        recs = by_task[task]
+        if len(recs) > sel.per_task_cap:
+            recs = rng.sample(recs, sel.per_task_cap)
+        counts[task] = len(recs)
+        chosen.extend(canonical(r) for r in recs)
+    return chosen, counts
+
+
+def write_selection(records: list[Record], path: Path) -> None:
+    """The round's `trajectories.jsonl` for the synth stages, replaced as a whole."""
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.unlink(missing_ok=True)
+    store = RecordStore(tmp)
+    for r in records:
+        store.append_batch([copy.copy(r)], r.id)
+    if not records:
+        store.append_batch([], "empty")
+    tmp.replace(path)

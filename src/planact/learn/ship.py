@@ -1,0 +1,105 @@
+"""Shipping a round's adapters as a model bundle: for each role its PEFT adapter and its llama.cpp
+LoRA (both in float16), `bundle.json` (base, prompt version, the adapter of each role) and a model
+card with the data, rounds, seeds, tokens and scores, and how to reproduce it. No base weights."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from .state import LearnState
+
+ROLE_FILES = ("adapter_config.json",)
+
+
+def _f16_safetensors(src: Path, dst: Path) -> None:
+    from safetensors.numpy import load_file, save_file
+
+    tensors = {k: v.astype("float16") for k, v in load_file(str(src)).items()}
+    save_file(tensors, str(dst))
+
+
+def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = None,
+         config_path: str | None = None) -> Path:
+    """Copy round `round_` (default: the best) of the loop in `out` into `dest` as a bundle."""
+    from ..train.base import trainable_base
+    from ..train.gguf_lora import convert_adapter
+
+    st = LearnState.load(out)
+    r = round_ if round_ is not None else st.best_round
+    if not r:
+        raise ValueError(f"{out} has no kept round to ship yet (best: the base model)")
+    src = out / "rounds" / str(r) / "adapters"
+    manifest = json.loads((src / "bundle.json").read_text())
+    learn_cfg = json.loads((out / "learn.json").read_text())["config"]["learn"]
+    base_dir, _ = trainable_base(manifest["base"])
+    tmp = dest.with_name(dest.name + ".tmp")
+    shutil.rmtree(tmp, ignore_errors=True)
+    tmp.mkdir(parents=True)
+    roles: dict[str, str] = {}
+    for role, entry in manifest["roles"].items():
+        if not (src / entry).is_dir():
+            roles[role] = entry
+            continue
+        (tmp / role).mkdir()
+        for f in ROLE_FILES:
+            shutil.copy2(src / entry / f, tmp / role / f)
+        _f16_safetensors(src / entry / "adapter_model.safetensors", tmp / role / "adapter_model.safetensors")
+        convert_adapter(tmp / role, base_dir / "config.json", tmp / role / "adapter.gguf", dtype="float16")
+        train_meta = json.loads((src / entry / "planact_train.json").read_text())
+        (tmp / role / "planact_train.json").write_text(json.dumps(
+            {k: train_meta[k] for k in ("role", "result", "settings")}, indent=1, default=str))
+        roles[role] = role
+    bundle = {"name": name or dest.name, "base": manifest["base"], "prompt_version": manifest["prompt_version"],
+              "roles": roles, "round": r, "made_by": "planact learn"}
+    (tmp / "bundle.json").write_text(json.dumps(bundle, indent=1))
+    (tmp / "MODEL_CARD.md").write_text(model_card(st, r, bundle, learn_cfg, config_path), encoding="utf-8")
+    shutil.copy2(out / "success.svg", tmp / "success.svg")
+    if dest.exists():
+        shutil.rmtree(dest)
+    tmp.replace(dest)
+    return dest
+
+
+def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[str, Any],
+               config_path: str | None) -> str:
+    res = st.result(r)
+    base = st.result(0)
+    lines = [f"# {bundle['name']}", "",
+             f"Adapters for planact's three roles on `{bundle['base']}` (SmolLM2-135M-Instruct), made by "
+             f"`planact learn` from the model's own rewarded rollouts (round {r} of the loop; prompts "
+             f"`{bundle['prompt_version']}`). Each role folder holds a PEFT LoRA (`adapter_model.safetensors`) "
+             "and the same LoRA for llama.cpp (`adapter.gguf`), both float16.", "",
+             "Use: `planact run --planner local:{0} --executor local:{0}` (each role loads its own adapter).".format(
+                 bundle["name"]), "",
+             "## Data", "",
+             f"- Tasks ({len(learn_cfg['tasks'])}, suite `{learn_cfg['suite']}`): " + ", ".join(learn_cfg["tasks"]),
+             f"- Rollout seeds from {learn_cfg['seed_start']} (1,000 a round); validation seeds "
+             f"{(learn_cfg.get('validate') or learn_cfg.get('validate_'))['seeds']}. Seeds below 10000 (MiniWoB's evaluation seeds) were never used.",
+             "- Training data comes only from the loop's own rollouts scored by the environment's reward (ORM "
+             "`env`); grounded plans and replanning targets by the "
+             + (f"teacher `{learn_cfg['teacher']}`." if learn_cfg.get("teacher") else
+                "offline annotator (steps written from the actions and the elements they acted on)."), ""]
+    if res:
+        lines += ["| role | examples | median tokens | max tokens | steps | training tokens | tokens/s |",
+                  "|---|---|---|---|---|---|---|"]
+        for role, ex in res.examples.items():
+            tr = res.train.get(role, {})
+            lines.append(f"| {role} | {ex.get('examples')} | {ex.get('tokens_median')} | {ex.get('tokens_max')} | "
+                         f"{tr.get('steps', '-')} | {tr.get('train_tokens', '-')} | {tr.get('tokens_per_s', '-')} |")
+        lines.append("")
+    lines += ["## Rounds (validation success on held-out seeds)", "", "| round | validation | decision | minutes |",
+              "|---|---|---|---|"]
+    for x in sorted(st.rounds, key=lambda x: x.round):
+        lines.append(f"| {x.round} | {x.validation:.1%} | {'kept' if x.kept else 'not kept'} | "
+                     f"{sum(x.seconds.values()) / 60:.1f} |")
+    if res and base:
+        lines += ["", f"Validation: {base.validation:.1%} for the base model, {res.validation:.1%} for round {r}. "
+                  "Scores to report come from `planact eval` on seeds 0-4 (see the README's table), not from "
+                  "these validation runs.", ""]
+    lines += ["## Reproduce", "", "```bash",
+              f"planact learn run --config {config_path or 'configs/learn/miniwob.yaml'}",
+              f"planact learn ship --out {learn_cfg['out']} --name {bundle['name']}", "```", ""]
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""The learning loop's parts without a model: the offline annotator, the curriculum, the outcome
+filter, the seed rules, the keep-or-discard decision, model bundles and prompt versions."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from planact.agent.prompts import concrete_version, load_prompt
+from planact.config import LearnCurriculum, LearnRollouts, PlanActConfig
+from planact.learn.curriculum import TaskRecord, allocate, why
+from planact.learn.loop import LearnError, Learner, check_seeds
+from planact.learn.select import select
+from planact.learn.state import LearnState
+from planact.llm.registry import role_spec
+from planact.synth.annotator import annotate, describe_action, element_line, remaining_plan
+from planact.synth.plans import validate_grounding
+from planact.synth.records import Provenance, RecordStore, new_record
+
+LOGIN = """<div id="1">Enter the username "ann" and the password "x1" into the text fields and press login.</div>
+<p id="4">
+<label id="5">Username</label>
+<input id="6" type="text"></p>
+<p id="7">
+<label id="8">Password</label>
+<input id="9" type="password"></p>
+<button id="10">Login</button>"""
+BOXES = """<div id="1">Select tB, Cun and click Submit.</div>
+<label id="2">
+<input id="3" type="checkbox">tB</label>
+<label id="4">
+<input id="5" type="checkbox">Cun</label>
+<button id="6">Submit</button>
+<span id="7" class="retweet"></span>"""
+LOGIN_TASK = 'Enter the username "ann" and the password "x1" into the text fields and press login.'
+
+
+def _acts(page: str, calls: list[str]):
+    return [describe_action(c, page, i + 1) for i, c in enumerate(calls)]
+
+
+def test_annotator_writes_grounded_steps_from_elements():
+    acts = _acts(LOGIN, ['do(action="Type", argument="ann", element="6")',
+                         'do(action="Type", argument="x1", element="9")', 'do(action="Click", element="10")'])
+    plan = annotate(LOGIN_TASK, acts)
+    assert [s.step for s in plan.steps] == ['Type "ann" into the Username field and "x1" into the Password field.',
+                                            'Click the "Login" button.']
+    assert [s.actions for s in plan.steps] == [[1, 2], [3]]
+    assert validate_grounding(plan, 3) is None
+    assert plan.steps[0].reasoning == 'The task gives the text "ann".'
+    rest = remaining_plan(LOGIN_TASK, acts, 2)
+    assert [(s.step, s.actions) for s in rest.steps] == [('Click the "Login" button.', [1])]
+
+
+def test_annotator_names_checkboxes_icons_and_element_lines():
+    acts = _acts(BOXES, ['do(action="Click", element="3")', 'do(action="Click", element="5")',
+                         'do(action="Click", element="6")', 'do(action="Click", element="7")'])
+    plan = annotate("Select tB, Cun and click Submit.", acts)
+    assert [s.step for s in plan.steps] == ['Click the "tB" and "Cun" checkboxes.', 'Click the "Submit" button.',
+                                            "Click the retweet icon."]
+    assert element_line('do(action="Click", element="6")', BOXES) == '# Element: the "Submit" button'
+    assert element_line('do(action="Scroll Down")', BOXES) == ""
+
+
+def test_curriculum_allocates_by_the_policys_record():
+    cur, ro = LearnCurriculum(), LearnRollouts(per_task=8, per_seed=2)
+    records = {"new": None, "learning": TaskRecord(8, 2, 8, 2), "mastered": TaskRecord(16, 15, 8, 8),
+               "exploring": TaskRecord(16, 0, 8, 0), "capped": TaskRecord(48, 0, 8, 0),
+               "almost": TaskRecord(45, 0, 8, 0)}
+    alloc = allocate({k: v for k, v in records.items() if v}, list(records), cur, ro)
+    assert alloc == {"new": 8, "learning": 16, "mastered": 4, "exploring": 8, "capped": 2, "almost": 4}
+    assert all(n % 2 == 0 for n in alloc.values())
+    assert [why(records[k], cur) for k in ("new", "learning", "mastered", "exploring", "capped")] == \
+        ["new", "learning", "mastered", "exploring", "capped"]
+
+
+def _rollout(store: RecordStore, key: str, task: str, seed: int, actions: list[str], success: bool) -> None:
+    steps = [{"index": i + 1, "url": "file:///t.html", "observation": BOXES, "observation_tokens": 10,
+              "raw_html_chars": 10, "raw_output": "noise " + a, "action": a, "note": "junk"}
+             for i, a in enumerate(actions)]
+    data = {"query": "q", "site": f"miniwob/{task}", "suite": "miniwob", "task_id": task, "env_seed": seed,
+            "trajectory": {"task": f"task {task} {seed}", "steps": steps}}
+    store.append_batch([new_record("trajectories", key, 0, Provenance(stage="trajectories"), data, [],
+                                   "kept" if success else "dropped", None if success else "orm_failure: 0")], key)
+
+
+def test_outcome_filter_keeps_the_shortest_success_per_instance_and_balances(tmp_path):
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "select": {"per_task_cap": 2}}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    c3, c5, c6 = ('do(action="Click", element="%s")' % i for i in (3, 5, 6))
+    _rollout(store, "a", "easy", 10000, [c3, c5, c6], True)
+    _rollout(store, "b", "easy", 10000, [c5, c6], True)  # shorter: wins for this instance
+    _rollout(store, "c", "easy", 10000, [c5, c6], True)  # duplicate
+    _rollout(store, "d", "easy", 10000, [c6], False)  # failure
+    for s in range(10001, 10006):
+        _rollout(store, f"e{s}", "easy", s, [c6], True)
+    _rollout(store, "f", "hard", 10000, [c3, c6], True)
+    chosen, counts = select(cfg, tmp_path, 1)
+    assert counts == {"easy": 2, "hard": 1}
+    inst = {(r.data["task_id"], r.data["env_seed"]): r for r in chosen}
+    if ("easy", 10000) in inst:
+        assert [s["action"] for s in inst[("easy", 10000)].data["trajectory"]["steps"]] == [c5, c6]
+    step = inst[("hard", 10000)].data["trajectory"]["steps"][0]
+    assert step["raw_output"] == '# Element: the "tB" checkbox\n' + c3 and step["note"] is None
+
+
+def test_seeds_below_10000_and_overlaps_are_refused():
+    with pytest.raises(LearnError, match="reserved"):
+        check_seeds(PlanActConfig.model_validate({"learn": {"seed_start": 0}}))
+    with pytest.raises(LearnError, match="reserved"):
+        check_seeds(PlanActConfig.model_validate({"learn": {"validate": {"seeds": "5-7"}}}))
+    with pytest.raises(LearnError, match="overlap"):
+        check_seeds(PlanActConfig.model_validate({"learn": {"validate": {"seeds": "10003"}}}))
+    check_seeds(PlanActConfig())
+
+
+def _validation(folder: Path, successes: list[bool]) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    with (folder / "episodes.jsonl").open("w") as f:
+        for i, ok in enumerate(successes):
+            f.write(json.dumps({"suite": "miniwob", "task_id": "t", "seed": 90000 + i, "success": ok, "reward": None,
+                                "raw_reward": None, "steps": 1, "status": "env_done", "llm_calls": 1,
+                                "prompt_tokens": 1, "completion_tokens": 1, "wall_s": 1.0}) + "\n")
+
+
+def test_a_round_is_kept_only_when_validation_rises_and_a_plateau_stops(tmp_path):
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "plateau": 2, "rounds": 9}})
+    learner = Learner(cfg)
+    for r, oks in enumerate([[True, False, False, False], [True, True, False, False], [True, True, False, False],
+                             [True, False, False, False]]):
+        learner.state.round = r
+        _validation(learner.folder(r) / "validation", oks)
+        learner.bundle(r).mkdir(parents=True)
+        (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
+        learner._decide()
+    st = LearnState.load(tmp_path)
+    assert [(x.round, x.kept) for x in st.rounds] == [(0, True), (1, True), (2, False), (3, False)]
+    assert st.best_round == 1 and st.best_score == 0.5
+    assert learner._stop_reason().startswith("plateau")
+    assert learner.policy()["executor"] == f"local:{learner.bundle(1).resolve()}"
+    assert (tmp_path / "report.html").exists() and "<svg" in (tmp_path / "success.svg").read_text()
+    learner.state.round, learner.state.not_kept_in_a_row = 4, 0  # a round with no training data at all
+    learner._decide()
+    last = LearnState.load(tmp_path).rounds[-1]
+    assert (last.round, last.kept, last.note) == (4, False, "no training data yet: nothing to validate")
+
+
+def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
+    for role in ("executor", "planner"):
+        (tmp_path / role).mkdir()
+    (tmp_path / "bundle.json").write_text(json.dumps({
+        "base": "local:smollm2-135m", "prompt_version": "v2",
+        "roles": {"executor": "executor", "planner": "planner", "replanner": "local:smollm2-135m"}}))
+    assert role_spec(f"local:{tmp_path}", "executor") == f"local:{tmp_path / 'executor'}?prompt=v2"
+    assert role_spec(f"local:{tmp_path}", "replanner") == "local:smollm2-135m?prompt=v2"
+    assert role_spec("local:smollm2-135m", "planner") == "local:smollm2-135m"
+    assert role_spec("openai:gpt-4o", "planner") == "openai:gpt-4o"
+
+    class Trained:
+        prompt_version = "v2"
+
+    assert concrete_version("auto", Trained()) == "v2" and concrete_version("auto", object()) == "v1"
+    assert concrete_version("v1", Trained()) == "v1"
+    assert load_prompt("executor", "v2").id == "executor.v2"
+
+
+def test_compact_prompts_render_what_v1_renders_in_fewer_words():
+    vars_ = {"task": "Click OK", "plan": "## Step 1\nStep: Click OK", "notes": [], "history": "", "feedback": None,
+             "url": "file:///x.html", "html": '<button id="2">OK</button>', "cot": False, "has_plan": True}
+    s1, u1 = load_prompt("executor", "v1").render(**vars_)
+    s2, u2 = load_prompt("executor", "v2").render(**vars_)
+    assert '<button id="2">OK</button>' in u2 and "Click OK" in u2 and "file:" not in u2
+    assert len(s2 + u2) < 0.6 * len(s1 + u1)
+
+
+def test_training_resumes_from_the_last_complete_checkpoint(tmp_path):
+    from planact.train.sft import _last_checkpoint
+
+    for n in (1, 2, 3):
+        (tmp_path / f"checkpoint-{n}").mkdir()
+    for n in (1, 2):
+        (tmp_path / f"checkpoint-{n}" / "trainer_state.json").write_text("{}")
+    assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # 3 was cut short by a kill
+    assert not (tmp_path / "checkpoint-3").exists()
+    assert _last_checkpoint(tmp_path / "missing") is None
