@@ -10,7 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import PlanActConfig
-from .common import console
+from .common import PhaseBars, console
 
 learn_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="The self-improvement loop: the policy's own rewarded rollouts train its planner, "
@@ -76,24 +76,17 @@ def run(
     cfg = _load(config, out, rounds=rounds, budget_hours=budget_hours)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        bars: dict[str, Any] = {}
-
-        def on_progress(phase: str, done: int, total: int) -> None:
-            if phase not in bars:
-                bars[phase] = progress.add_task(phase, total=total)
-            progress.update(bars[phase], completed=done, total=total)
+        bars = PhaseBars(progress)
 
         def log(msg: str) -> None:
             progress.console.print(msg, highlight=False)
-            if msg.startswith("round ") and ": " in msg and "validation" not in msg:
-                for b in list(bars.values()):
-                    progress.remove_task(b)
-                bars.clear()
+            if msg.startswith("round ") and msg.endswith(": rollouts"):
+                bars.clear()  # a new round: its own bars
 
         def on_round(result, state) -> None:  # noqa: ANN001
             _tables(state)
 
-        learner = Learner(cfg, progress=on_progress, log=log, on_round=on_round)
+        learner = Learner(cfg, progress=bars, log=log, on_round=on_round)
         try:
             state = learner.run()
         except LearnError as err:

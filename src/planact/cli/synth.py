@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import PlanActConfig
-from .common import console
+from .common import PhaseBars, console
 
 synth_app = typer.Typer(add_completion=False, no_args_is_help=True,
                         help="The synthetic-data pipeline (Plan-and-Act §4): each stage appends JSONL records "
@@ -52,14 +52,7 @@ def _run(cfg: PlanActConfig, stages: list[str]) -> None:
     all_stats = []
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
-        bars: dict[str, Any] = {}
-
-        def on_progress(stage: str, done: int, total: int) -> None:
-            if stage not in bars:
-                bars[stage] = progress.add_task(stage, total=total)
-            progress.update(bars[stage], completed=done, total=total)
-
-        ctx = StageContext(cfg, progress=on_progress)
+        ctx = StageContext(cfg, progress=PhaseBars(progress))
         for name in stages:
             try:
                 all_stats.extend(STAGES[name](ctx))
