@@ -76,8 +76,15 @@ def test_curriculum_allocates_by_the_policys_record():
         ["new", "learning", "mastered", "exploring", "capped"]
 
 
-def _rollout(store: RecordStore, key: str, task: str, seed: int, actions: list[str], success: bool) -> None:
-    steps = [{"index": i + 1, "url": "file:///t.html", "observation": BOXES, "observation_tokens": 10,
+def _rollout(store: RecordStore, key: str, task: str, seed: int, actions: list[str], success: bool,
+             noop: int | None = None) -> None:
+    """Each action changes the page, except action `noop` (its next page is the same)."""
+    pages, page = [], BOXES
+    for i in range(len(actions)):
+        pages.append(page)
+        if i != noop:
+            page = page + f"\n<p id=\"{90 + i}\">changed</p>"
+    steps = [{"index": i + 1, "url": "file:///t.html", "observation": pages[i], "observation_tokens": 10,
               "raw_html_chars": 10, "raw_output": "noise " + a, "action": a, "note": "junk"}
              for i, a in enumerate(actions)]
     data = {"query": "q", "site": f"miniwob/{task}", "suite": "miniwob", "task_id": task, "env_seed": seed,
@@ -97,13 +104,18 @@ def test_outcome_filter_keeps_the_shortest_success_per_instance_and_balances(tmp
     for s in range(10001, 10006):
         _rollout(store, f"e{s}", "easy", s, [c6], True)
     _rollout(store, "f", "hard", 10000, [c3, c6], True)
+    _rollout(store, "g", "noop", 10000, ['do(action="Click", element="1")', c3, c6], True, noop=0)
     chosen, counts = select(cfg, tmp_path, 1)
-    assert counts == {"easy": 2, "hard": 1}
+    assert counts == {"easy": 2, "hard": 1, "noop": 1}
     inst = {(r.data["task_id"], r.data["env_seed"]): r for r in chosen}
     if ("easy", 10000) in inst:
         assert [s["action"] for s in inst[("easy", 10000)].data["trajectory"]["steps"]] == [c5, c6]
     step = inst[("hard", 10000)].data["trajectory"]["steps"][0]
     assert step["raw_output"] == '# Element: the "tB" checkbox\n' + c3 and step["note"] is None
+    # the click on the instruction text changed nothing: it is not taught
+    pruned = inst[("noop", 10000)]
+    assert [s["action"] for s in pruned.data["trajectory"]["steps"]] == [c3, c6] and pruned.data["pruned_steps"] == 1
+    assert [s["index"] for s in pruned.data["trajectory"]["steps"]] == [1, 2]
 
 
 def test_seeds_below_10000_and_overlaps_are_refused():

@@ -15,7 +15,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from .llm.embedded import DEFAULT_MODEL
+from .llm.embedded import BASE_MODEL, DEFAULT_MODEL
 
 
 class _Strict(BaseModel):
@@ -134,7 +134,7 @@ SYNTH_STAGES = ("queries", "trajectories", "plans", "expand", "augment", "replan
 
 class SynthSettings(_Strict):
     out: str = "runs/synth"
-    model: str = DEFAULT_MODEL
+    model: str = BASE_MODEL
     seed: int = 0
     concurrency: int = 4
     workers: int = 1
@@ -160,7 +160,7 @@ class SynthSettings(_Strict):
 # cosine, warmup 0.1, batch 32, 1 epoch); LoRA uses a larger learning rate, as usual.
 
 class TrainSettings(_Strict):
-    base: str = DEFAULT_MODEL
+    base: str = BASE_MODEL
     data: str | None = Field(None, description="chat JSONL from `planact synth export` (messages)")
     output: str | None = None
     method: Literal["lora", "full"] = "lora"
@@ -265,7 +265,7 @@ class LearnSettings(_Strict):
     queries: str | None = Field(None, description=(
         "instead of suite tasks x seeds: a seed/intents file (JSON/JSONL of {intent, start_url, ...}), "
         "e.g. WebArena-Lite's training intents"))
-    base: str = DEFAULT_MODEL
+    base: str = BASE_MODEL
     actor: dict[str, str] | None = Field(None, description=(
         "role -> model spec of the rollout policy until a round is kept (default: the base for every role), "
         "e.g. a large teacher model served by an endpoint"))

