@@ -49,6 +49,8 @@ def test_cli_run_on_a_miniwob_task(tmp_path):
                 "--output", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Initial plan" in r.stdout and "step 1" in r.stdout and "reward" in r.stdout
+    assert "planact-miniwob/executor?prompt=v2" in r.stdout  # the default: the trained bundle ...
+    assert "success" in r.stdout  # ... solves the quickstart's task
     assert (out / "episodes" / "click-button-seed3" / "report.html").exists()
     assert "report:" in r.stdout
 

