@@ -51,8 +51,9 @@ def plan_grammar(max_steps: int = 6, cot: bool = False) -> str:
     """`## Step N / Reasoning: / Step:` blocks, numbered 1..k for k <= max_steps."""
     rules = [f"root ::= {'think ' if cot else ''}s1"]
     for n in range(1, max_steps + 1):
-        tail = f" s{n + 1}?" if n < max_steps else ""
-        rules.append(f's{n} ::= "## Step {n}\\nReasoning: " line "\\nStep: " line "\\n"{tail}')
+        # the plan may end right after a step's text, as plan texts (and training targets) do
+        tail = f' ("\\n" s{n + 1} | "\\n")?' if n < max_steps else ' "\\n"?'
+        rules.append(f's{n} ::= "## Step {n}\\nReasoning: " line "\\nStep: " line{tail}')
     rules.append(f"line ::= {_LINE}")
     if cot:
         rules.append(_think(cot))
