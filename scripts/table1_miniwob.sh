@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/table1-miniwob}
-TASKS=click-button,click-link,click-checkboxes,click-tab,click-tab-2,click-dialog,click-option,click-collapsible,enter-text,enter-password,focus-text,login-user,email-inbox,search-engine,social-media,book-flight,choose-list,navigate-tree,use-autocomplete,multi-layouts
+TASKS=${TASKS:-click-button,click-link,click-checkboxes,click-tab,click-tab-2,click-dialog,click-option,click-collapsible,enter-text,enter-password,focus-text,login-user,email-inbox,search-engine,social-media,book-flight,choose-list,navigate-tree,use-autocomplete,multi-layouts}
 BASE=local:smollm2-135m
 TRAINED=${TRAINED:-local:planact-miniwob}
 COMMON=(--suite miniwob --tasks "$TASKS" --seeds "${SEEDS:-0-4}" --max-steps "${MAX_STEPS:-10}")
@@ -33,7 +33,7 @@ ALL="none-base none-trained base-base base-trained static-base static-trained re
 for c in ${CELLS:-$ALL}; do
   cell "$c" "${c%-*}" "${c#*-}"
 done
-mkdir -p docs/results
+RESULTS=${RESULTS:-docs/results}; mkdir -p "$RESULTS"
 runs=(); for c in $ALL; do [ -f "$OUT/$c/episodes.jsonl" ] && runs+=("$OUT/$c"); done
-planact report "${runs[@]}" --format markdown --out docs/results/table1-miniwob.md
-planact report "${runs[@]}" --format html --out docs/results/table1-miniwob.html
+planact report "${runs[@]}" --format markdown --out "$RESULTS/table1-miniwob.md"
+planact report "${runs[@]}" --format html --out "$RESULTS/table1-miniwob.html"
