@@ -238,7 +238,7 @@ class Learner:
         r = self.state.round
         if r and not self.trained_roles(r):
             return  # nothing was trained: the policy is the previous one, already validated
-        run_validation(self.cfg, self.folder(r) / "validation", self.policy(r) if r else self.policy(0),
+        run_validation(self.cfg, self.folder(r) / "validation", self.policy(r),
                        ModelCache(), self.progress)
 
     # ------------------------------------------------------------------ decision
@@ -261,7 +261,7 @@ class Learner:
                              kept_instances=_read_json(folder / "selected.json"),
                              examples=_read_json(folder / "examples.json"),
                              train=_train_summaries(self.bundle(r)), seconds=dict(st.phase_seconds),
-                             policy=self.policy(r) if r else self.policy(0), note=note)
+                             policy=self.policy(r), note=note)
         st.rounds = [x for x in st.rounds if x.round != r] + [result]
         st.phase = "done"
         if kept:
