@@ -136,3 +136,21 @@ def test_repeated_action_without_page_change_is_a_loop(suite, browser, tmp_path)
 
     rec, trace = run(suite, browser, tmp_path, ScriptedLLM(stuck), use_planner=False, max_steps=20)
     assert rec.status == "loop" and rec.steps == 3
+
+
+def test_exploration_takes_random_afforded_actions_instead_of_asking_the_model(suite, browser, tmp_path):
+    executor = ScriptedLLM(shopper)
+    rec, trace = run(suite, browser, tmp_path, executor, use_planner=False, max_steps=6, explore=1.0, max_repeats=9)
+    steps = trace["steps"]
+    assert len(steps) == 6 and executor.calls == []  # every step explored: the model was never asked
+    assert all(s["explored"] in ("Click", "Type", "Select Dropdown Option") for s in steps)
+    assert all(s["action"].startswith(f'do(action="{s["explored"]}"') for s in steps)
+    typed = [s["action"] for s in steps if s["explored"] == "Type"]
+    words = "Search for kettle and report the status line".split()
+    assert all(any(f'argument="{w}' in t for w in words) for t in typed)  # the task's words
+    # the same seed explores the same way; rate 0 never explores
+    _, again = run(suite, browser, tmp_path / "again", executor, use_planner=False, max_steps=6, explore=1.0,
+                   max_repeats=9)
+    assert [s["action"] for s in again["steps"]] == [s["action"] for s in steps]
+    _, never = run(suite, browser, tmp_path / "never", ScriptedLLM(shopper), use_planner=False, explore=0.0)
+    assert not any(s["explored"] for s in never["steps"])

@@ -31,6 +31,7 @@ learn:
     per_task: 4
     per_seed: 2
     max_steps: 3
+    explore: [0.0, 1.0]   # every other rollout takes random afforded actions only
     agent: {{no_planner: true, grammar_notes: false, grammar_exit: false}}
   train:
     max_steps: 2
@@ -90,6 +91,10 @@ def test_each_phase_wrote_its_records_once(loop):
         assert len({x.unit for x in rollouts}) == len(rollouts)  # ... nothing twice
         assert all(x.data["env_seed"] >= 10000 for x in rollouts)
         assert all(x.provenance.stage == "trajectories" and x.provenance.model for x in rollouts)
+        for x in rollouts:  # exploration acted where (and only where) the unit asked for it
+            explored = [s.get("explored") for s in x.data["trajectory"]["steps"]]
+            rate = x.provenance.extra["actor"]["agent"]["explore"]
+            assert all(explored) if rate == 1.0 else not any(explored), (rate, explored)
         selected = RecordStore(folder / "synth" / "trajectories.jsonl").read()
         assert len(selected) == sum(json.loads((folder / "selected.json").read_text()).values())
         assert all(s["raw_output"].endswith(s["action"]) for t in selected

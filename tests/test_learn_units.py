@@ -197,3 +197,80 @@ def test_training_resumes_from_the_last_complete_checkpoint(tmp_path):
     assert _last_checkpoint(tmp_path) == str(tmp_path / "checkpoint-2")  # 3 was cut short by a kill
     assert not (tmp_path / "checkpoint-3").exists()
     assert _last_checkpoint(tmp_path / "missing") is None
+
+
+def _obs(html: str):
+    """An Observation of a simplified page, as observe.js reports it (tags, parents, interactivity)."""
+    import re
+
+    from planact.web.observation import ElementInfo, Observation
+
+    elements, stack = {}, []
+    for m in re.finditer(r"<(/?)(\w+)([^>]*)>", html):
+        if m.group(1):
+            if stack:
+                stack.pop()
+            continue
+        tag, attrs = m.group(2), m.group(3)
+        ident = re.search(r'id="(\d+)"', attrs)
+        if not ident:
+            continue
+        i = int(ident.group(1))
+        text = re.match(r"[^<]*", html[m.end():]).group(0).strip()
+        elements[i] = ElementInfo(i, tag, text, stack[-1] if stack else None, m.start(), m.end(),
+                                  tag in ("input", "button", "select", "option", "a", "textarea"), True, (0, 0, 1, 1))
+        if tag != "input":
+            stack.append(i)
+    return Observation("file:///t.html", "t", html, elements, len(html), 10)
+
+
+def test_exploration_takes_random_afforded_actions_with_the_tasks_words():
+    import random
+
+    from planact.agent.explore import draw, phrases, text_fields
+
+    obs = _obs(LOGIN)
+    assert text_fields(obs) == [6, 9]  # the two fields, not the button
+    assert phrases(LOGIN_TASK) == ["ann", "x1"]  # quoted strings first
+    assert "press login" in phrases("Log in and press login now")  # else runs of words
+    rng = random.Random(0)
+    assert all(draw(obs, LOGIN_TASK, 0.0, rng) is None for _ in range(50))  # rate 0: always the policy
+    acts = [draw(obs, LOGIN_TASK, 1.0, rng) for _ in range(300)]
+    kinds = {a.name for a in acts}
+    assert kinds == {"Click", "Type"}  # no <select> on the page: no Select Dropdown Option
+    typed = {(a.element, a.argument) for a in acts if a.name == "Type"}
+    assert typed == {(6, "ann"), (6, "x1"), (9, "ann"), (9, "x1")}
+    assert {a.element for a in acts if a.name == "Click"} <= {6, 9, 10}  # interactive elements only
+    lists = _obs('<div id="1">Select Bo from the list.</div>\n<select id="2">\n<option id="3">Al</option>\n'
+                 '<option id="4">Bo</option></select>\n<button id="5">Submit</button>')
+    picks = {(a.name, a.element, a.argument) for a in (draw(lists, "Select Bo", 1.0, rng) for _ in range(200))}
+    assert ("Select Dropdown Option", 2, "Bo") in picks and ("Select Dropdown Option", 2, "Al") in picks
+    assert ("Click", 5, None) in picks and not any(n == "Click" and e in (2, 3, 4) for n, e, _ in picks)
+
+
+def test_the_curriculum_explores_harder_where_the_policy_never_succeeded():
+    from planact.learn.curriculum import explore_rates
+
+    cur = LearnCurriculum(explore_rate=0.8)
+    ro = LearnRollouts(explore=[0.0, 0.3])
+    recs = {"a": TaskRecord(attempts=8, successes=0, last_attempts=8), "b": TaskRecord(10, 3, 10, 3),
+            "c": TaskRecord(10, 3, 8, 0)}  # c: succeeded once, then lost it
+    rates = explore_rates(recs, ["a", "b", "c", "new"], cur, ro)
+    assert rates == {"a": [0.8], "b": [0.0, 0.3], "c": [0.8], "new": [0.0, 0.3]}
+    assert explore_rates(recs, ["a"], LearnCurriculum(), ro) == {"a": [0.0, 0.3]}  # no explore_rate: as configured
+
+
+def test_a_resume_may_retune_rollouts_and_training_but_not_tasks_or_seeds(tmp_path):
+    base = {"out": str(tmp_path), "tasks": ["click-button"]}
+    Learner(PlanActConfig.model_validate({"learn": base})).prepare()
+    tuned = {**base, "rollouts": {"explore": 0.5}, "curriculum": {"explore_rate": 0.9}}
+    Learner(PlanActConfig.model_validate({"learn": tuned})).prepare()
+    changes = json.loads((tmp_path / "learn.json").read_text())["changes"]
+    assert [c["changed"] for c in changes] == [[], ["curriculum", "rollouts"]]
+    assert changes[-1]["settings"]["rollouts"]["explore"] == 0.5
+    Learner(PlanActConfig.model_validate({"learn": tuned})).prepare()  # unchanged: nothing new recorded
+    assert len(json.loads((tmp_path / "learn.json").read_text())["changes"]) == 2
+    with pytest.raises(LearnError, match="other settings"):
+        Learner(PlanActConfig.model_validate({"learn": {**tuned, "tasks": ["click-link"]}})).prepare()
+    with pytest.raises(LearnError, match="other settings"):
+        Learner(PlanActConfig.model_validate({"learn": {**tuned, "seed_start": 20000}})).prepare()

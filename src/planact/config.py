@@ -38,6 +38,9 @@ class AgentSettings(_Strict):
     grammar_notes: bool = Field(True, description="the executor's grammar allows `# Note:` lines")
     grammar_exit: bool = Field(True, description="the executor's grammar allows exit(...); off for exploration "
                                                  "on suites that take no answer (MiniWoB)")
+    explore: float = Field(0.0, ge=0.0, le=1.0, description="data collection only: per step, the chance that "
+                           "the executor must try one action type the page affords (agent/explore.py)")
+    explore_seed: int = 0
     temperature: float = 0.0
     planner_max_tokens: int = 384
     executor_max_tokens: int = 160
@@ -198,6 +201,10 @@ class LearnRollouts(_Strict):
     per_seed: int = Field(2, description="rollouts of each seed (sampled: they differ)")
     temperature: float | list[float] = Field(1.0, description=(
         "sampling temperature; a list is cycled over the rollouts of a task instance (e.g. [1.0, 1.6])"))
+    explore: float | list[float] = Field(0.0, description=(
+        "per step, the chance that the executor must try one action type the page affords (Click, Type into a "
+        "field, Select an option): exploration beyond what the policy already does; a list is cycled like "
+        "temperature"))
     max_steps: int = 8
     grammar: bool = True
     orm: Literal["env", "llm"] = "env"
@@ -215,6 +222,9 @@ class LearnCurriculum(_Strict):
     explore: int = Field(8, description="rollouts per round for a task with no success yet ...")
     explore_cap: int = Field(48, description="... until this many attempts without a success; then `trickle`")
     trickle: int = 2
+    explore_rate: float | None = Field(None, ge=0.0, le=1.0, description=(
+        "where the policy has never succeeded (or lost it): every rollout explores at this rate instead of "
+        "rollouts.explore (per step, the chance of a random afforded action)"))
 
 
 class LearnSelect(_Strict):

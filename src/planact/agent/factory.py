@@ -16,7 +16,8 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
         use_planner=not a.no_planner, replan=a.replan, cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
         temperature=a.temperature, use_grammar=a.grammar,
-        grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit, prompt_version=a.prompt_version, prompt_dir=a.prompt_dir,
+        grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit,
+        explore=a.explore, explore_seed=a.explore_seed, prompt_version=a.prompt_version, prompt_dir=a.prompt_dir,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -11,6 +12,7 @@ from ..llm.base import LLM
 from ..web.actions import Action
 from ..web.env import ActionResult
 from ..web.observation import Observation
+from .explore import draw
 from .plan import Plan
 from .prompts import AUTO, concrete_version
 from .roles import ExecutorRole, PlannerRole, RoleOutput, RoleSettings, fallback_plan
@@ -41,6 +43,8 @@ class AgentConfig:
     use_grammar: bool = True
     grammar_notes: bool = True
     grammar_exit: bool = True
+    explore: float = 0.0  # rollouts only: per-step chance of trying one afforded action type (explore.py)
+    explore_seed: int = 0
     prompt_version: str = AUTO  # or v1, v2: see prompts.concrete_version
     prompt_dir: str | None = None
     snippet_chars: int = 400
@@ -153,15 +157,21 @@ class PlanActAgent:
         feedback: str | None = None
         repeats = 0
         traj.status = "max_steps"
+        rng = random.Random(f"{cfg.explore_seed}:{task}")  # exploration's draws: reproducible per episode
         for index in range(1, cfg.max_steps + 1):
             variables = executor_variables(task, plan.render() if plan else "", traj.steps, feedback, obs.url,
                                            obs.html)
-            action, out, parse_error = self.executor.next_action(variables, obs, index, feedback)
+            explored = draw(obs, task, cfg.explore, rng)
+            if explored is not None:  # exploration's random action instead of the model's (no model call)
+                action, out, parse_error = explored, RoleOutput(explored.call(), None, []), None
+            else:
+                action, out, parse_error = self.executor.next_action(variables, obs, index, feedback)
             traj.llm_calls.extend(out.calls)
             rec = StepRecord(index=index, url=obs.url, observation=obs.html, observation_tokens=obs.tokens,
                              raw_html_chars=obs.raw_html_chars, raw_output=out.raw, reasoning=out.reasoning,
                              parse_error=parse_error, plan_version=len(traj.plans) - 1 if traj.plans else None,
-                             observe_s=observe_s, screenshot_bytes=obs.screenshot)
+                             observe_s=observe_s, screenshot_bytes=obs.screenshot,
+                             explored=explored.name if explored else None)
             traj.steps.append(rec)
             if action is None:
                 feedback = parse_error

@@ -48,6 +48,7 @@ class StepRecord:
     parse_error: str | None = None
     action_error: str | None = None
     plan_version: int | None = None  # index into Trajectory.plans
+    explored: str | None = None  # the action type exploration narrowed this step to, if it did
     observe_s: float = 0.0
     act_s: float = 0.0
     screenshot: str | None = None  # file name, relative to the trace's folder

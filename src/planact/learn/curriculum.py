@@ -1,6 +1,7 @@
 """How many rollouts each task gets in a round, in the manner of WebRL's curriculum: more where the
 current policy sometimes succeeds (it can learn there), fewer where it is mastered, and a bounded
-exploration budget where it has never succeeded."""
+exploration budget where it has never succeeded, explored harder (random afforded actions, see
+agent/explore.py) where the policy does not succeed."""
 
 from __future__ import annotations
 
@@ -52,3 +53,16 @@ def why(rec: TaskRecord | None, cur: LearnCurriculum) -> str:
         return "exploring" if rec.attempts < cur.explore_cap else "capped"
     rate = rec.last_rate or 0.0
     return "mastered" if rate >= cur.mastered_rate else ("learning" if rate > 0 else "lost")
+
+
+def explore_rates(records: dict[str, TaskRecord], tasks: list[str], cur: LearnCurriculum,
+                  ro: LearnRollouts) -> dict[str, list[float]]:
+    """Per task, the exploration rates cycled over its rollouts: `rollouts.explore`, or
+    `curriculum.explore_rate` where the policy has never succeeded or lost what it had."""
+    base = ro.explore if isinstance(ro.explore, list) else [ro.explore]
+    out = {}
+    for task in tasks:
+        rec = records.get(task)
+        stuck = rec is not None and rec.attempts > 0 and (rec.successes == 0 or not rec.last_rate)
+        out[task] = [cur.explore_rate] if stuck and cur.explore_rate is not None else list(base)
+    return out

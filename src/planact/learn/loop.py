@@ -16,7 +16,7 @@ from ..config import PlanActConfig, TrainSettings
 from ..llm.registry import role_spec
 from ..synth.engine import ModelCache, Progress
 from . import data as data_phase
-from .curriculum import allocate, why
+from .curriculum import allocate, explore_rates, why
 from .report import write_report
 from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts, task_queries, task_records,
                        training_tasks)
@@ -44,10 +44,19 @@ def check_seeds(cfg: PlanActConfig) -> None:
         raise LearnError(f"validation seeds {ls.validate_.seeds} overlap the rollout seeds {ls.seed_start}-{last}")
 
 
+# What may change when a run resumes: the stopping rules, and how rounds not yet run collect, select
+# and train (a loop is tuned as it goes; learn.json keeps each change and the round it took effect).
+TUNABLE = {"rounds", "budget_hours", "plateau", "out", "rollouts", "curriculum", "select", "train"}
+
+
 def _fingerprint(cfg: PlanActConfig) -> str:
-    """What must not change when a run resumes (the stopping rules may)."""
-    d = cfg.learn.model_dump(exclude={"rounds", "budget_hours", "plateau", "out"}, exclude_defaults=True)
+    """What must not change when a run resumes: tasks, seeds, base, prompts, validation."""
+    d = cfg.learn.model_dump(exclude=TUNABLE, exclude_defaults=True)
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:12]
+
+
+def _tunable(cfg: PlanActConfig) -> dict[str, Any]:
+    return cfg.learn.model_dump(mode="json", include=TUNABLE - {"out"})
 
 
 class Learner:
@@ -85,13 +94,21 @@ class Learner:
         self.out.mkdir(parents=True, exist_ok=True)
         fp_path = self.out / "learn.json"
         fp = _fingerprint(self.cfg)
-        if fp_path.exists():
-            old = json.loads(fp_path.read_text())
-            if old.get("fingerprint") != fp:
-                raise LearnError(f"{self.out} holds a loop with other settings ({old.get('fingerprint')} vs {fp}); "
-                                 "only rounds, budget_hours and plateau may change on a resume: use another out")
-        fp_path.write_text(json.dumps({"fingerprint": fp, "config": self.cfg.model_dump(mode="json", by_alias=True)},
-                                      indent=1))
+        old: dict[str, Any] = json.loads(fp_path.read_text()) if fp_path.exists() else {}
+        old_fp = _fingerprint(PlanActConfig.model_validate(old["config"])) if old.get("config") else old.get("fingerprint")
+        if old and old_fp != fp:
+            raise LearnError(f"{self.out} holds a loop with other settings ({old_fp} vs {fp}); "
+                             f"only {', '.join(sorted(TUNABLE - {'out'}))} may change on a resume: use another out")
+        tunable = _tunable(self.cfg)
+        first = {k: v for k, v in (old.get("config", {}).get("learn") or tunable).items() if k in tunable}
+        changes = old.get("changes") or [{"round": 0, "phase": "validate", "changed": [], "settings": first}]
+        diff = sorted(k for k in tunable if changes[-1]["settings"].get(k) != tunable[k])
+        if diff:
+            changes.append({"round": self.state.round, "phase": self.state.phase, "changed": diff, "settings": tunable})
+            self.log(f"settings changed ({', '.join(diff)}): in effect from round {self.state.round}, "
+                     f"phase {self.state.phase}")
+        fp_path.write_text(json.dumps({"fingerprint": fp, "config": self.cfg.model_dump(mode="json", by_alias=True),
+                                       "changes": changes}, indent=1))
 
     def run(self) -> LearnState:
         self.prepare()
@@ -149,11 +166,13 @@ class Learner:
         records = task_records(self.out, r - 1)
         tasks = training_tasks(self.cfg)
         alloc = allocate(records, tasks, self.ls.curriculum, self.ls.rollouts)
-        plan = {t: {"rollouts": n, "why": why(records.get(t), self.ls.curriculum)} for t, n in alloc.items()}
+        explore = explore_rates(records, tasks, self.ls.curriculum, self.ls.rollouts)
+        plan = {t: {"rollouts": n, "why": why(records.get(t), self.ls.curriculum), "explore": explore[t]}
+                for t, n in alloc.items()}
         folder = self.folder(r)
         folder.mkdir(parents=True, exist_ok=True)
         (folder / "curriculum.json").write_text(json.dumps(plan, indent=1))
-        stats = run_rollouts(self.cfg, self.out, r, alloc, self.policy(), ModelCache(), self.progress)
+        stats = run_rollouts(self.cfg, self.out, r, alloc, self.policy(), ModelCache(), self.progress, explore)
         if stats.errors:
             raise RuntimeError(f"{stats.errors} rollouts failed ({stats.error_messages[0]}); run again to redo them")
 

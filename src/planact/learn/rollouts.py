@@ -52,8 +52,9 @@ def rollout_seed(seed_start: int, round_: int, index: int, per_seed: int) -> int
     return seed_start + (round_ - 1) * 1000 + index // max(1, per_seed)
 
 
-def round_units(cfg: PlanActConfig, round_: int, alloc: dict[str, int],
-                queries: dict[str, dict[str, Any]]) -> list[Unit]:
+def round_units(cfg: PlanActConfig, round_: int, alloc: dict[str, int], queries: dict[str, dict[str, Any]],
+                explore: dict[str, list[float]] | None = None) -> list[Unit]:
+    """One unit per rollout; `explore` gives a task's exploration rates (default rollouts.explore)."""
     ls = cfg.learn
     units = []
     for task, n in alloc.items():
@@ -66,10 +67,17 @@ def round_units(cfg: PlanActConfig, round_: int, alloc: dict[str, int],
             else:
                 key = f"r{round_}-{task}-k{i}"
             query = new_record("queries", key, 0, Provenance(stage="learn", seed=ls.seed), data)
-            temps = ls.rollouts.temperature if isinstance(ls.rollouts.temperature, list) else [ls.rollouts.temperature]
-            units.append(Unit(key, {"query": query.model_dump(), "rollout": i,
-                                    "agent": {"temperature": temps[i % len(temps)]}}))
+            temps = _cycle(ls.rollouts.temperature)
+            rates = (explore or {}).get(task) or _cycle(ls.rollouts.explore)
+            agent = {"temperature": temps[i % len(temps)]}
+            if rates[i % len(rates)]:
+                agent.update(explore=rates[i % len(rates)], explore_seed=i % max(1, ls.rollouts.per_seed))
+            units.append(Unit(key, {"query": query.model_dump(), "rollout": i, "agent": agent}))
     return units
+
+
+def _cycle(value: float | list[float]) -> list[float]:
+    return value if isinstance(value, list) else [value]
 
 
 def actor_config(cfg: PlanActConfig, policy: dict[str, str]) -> dict[str, Any]:
@@ -84,9 +92,10 @@ def actor_config(cfg: PlanActConfig, policy: dict[str, str]) -> dict[str, Any]:
 
 
 def run_rollouts(cfg: PlanActConfig, out: Path, round_: int, alloc: dict[str, int], policy: dict[str, str],
-                 models: ModelCache, progress: Progress | None) -> StageStats:
+                 models: ModelCache, progress: Progress | None,
+                 explore: dict[str, list[float]] | None = None) -> StageStats:
     ls = cfg.learn
-    units = round_units(cfg, round_, alloc, task_queries(cfg))
+    units = round_units(cfg, round_, alloc, task_queries(cfg), explore)
     judge = (ls.rollouts.judge or ls.teacher or ls.base) if ls.rollouts.orm == "llm" else None
     worker = RolloutWorker(actor_config(cfg, policy), ls.rollouts.orm, judge, None)
     return run_stage("rollouts", rollout_store(out, round_), units, worker,

@@ -79,7 +79,9 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
              f"- Rollout seeds from {learn_cfg['seed_start']} (1,000 a round); validation seeds "
              f"{(learn_cfg.get('validate') or learn_cfg.get('validate_'))['seeds']}. Seeds below 10000 (MiniWoB's evaluation seeds) were never used.",
              "- Training data comes only from the loop's own rollouts scored by the environment's reward (ORM "
-             "`env`); grounded plans and replanning targets by the "
+             "`env`); the rollouts sample the policy and, on some steps, take a random action the page affords "
+             "(epsilon-greedy exploration, `agent/explore.py`; the settings each round used are in the loop's "
+             "`learn.json`); grounded plans and replanning targets by the "
              + (f"teacher `{learn_cfg['teacher']}`." if learn_cfg.get("teacher") else
                 "offline annotator (steps written from the actions and the elements they acted on)."), ""]
     if res:

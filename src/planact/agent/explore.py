@@ -1,0 +1,82 @@
+"""Exploration over the action space, for rollouts that collect training data (epsilon-greedy).
+
+A policy that has only ever been rewarded for clicks samples clicks, even at a high temperature,
+and types what it has seen typed (nothing, or its own element descriptions): it never finds out
+that a form wants the task's words in its fields. With probability `rate` per step the model is
+not asked; a random action the page affords is taken instead: an action type drawn uniformly
+from those the page offers (Click; Type into a text field; Select Dropdown Option on a <select>),
+then its target and argument uniformly: a clickable element; a text field and a phrase of the
+task (its quoted strings when it has some, else its runs of up to three words); a list and one of
+its options. Nothing here knows a task: it reads the page's tags and the task's words.
+"""
+
+from __future__ import annotations
+
+import random
+import re
+
+from ..web.actions import Action
+from ..web.observation import Observation
+
+_NOT_TEXT = re.compile(r'type="(radio|checkbox|submit|button|reset|hidden|image|file|range|color)"')
+_QUOTED = re.compile(r'"([^"\n]{1,80})"')
+
+
+def _opening_tag(obs: Observation, element_id: int) -> str:
+    el = obs.elements[element_id]
+    return obs.html[el.start:el.end].split(">", 1)[0]
+
+
+def text_fields(obs: Observation) -> list[int]:
+    return sorted(i for i, el in obs.elements.items()
+                  if el.tag == "textarea" or (el.tag == "input" and not _NOT_TEXT.search(_opening_tag(obs, i))))
+
+
+def clickables(obs: Observation) -> list[int]:
+    """The elements a person could click (the page's interactive ones; all of them if none is)."""
+    ids = sorted(i for i, el in obs.elements.items() if el.interactive and el.tag not in ("option", "select"))
+    return ids or sorted(obs.elements)
+
+
+def selects(obs: Observation) -> dict[int, list[str]]:
+    """Each <select> on the page that has options, with their texts."""
+    out: dict[int, list[str]] = {i: [] for i, el in obs.elements.items() if el.tag == "select"}
+    for el in obs.elements.values():
+        if el.tag == "option" and el.parent in out and el.text.strip():
+            out[el.parent].append(el.text.strip())
+    return {i: opts for i, opts in out.items() if opts}
+
+
+def phrases(task: str, max_words: int = 3) -> list[str]:
+    """What exploration types: the task's quoted strings when it has some, else its runs of up to
+    `max_words` words (punctuation at their ends stripped)."""
+    quoted = sorted({q.strip() for q in _QUOTED.findall(task) if q.strip()})
+    if quoted:
+        return quoted
+    words = [w.strip(".,;:!?()'\"") for w in task.split()]
+    words = [w for w in words if w]
+    out = {" ".join(words[i:i + n]) for n in range(1, max_words + 1) for i in range(len(words) - n + 1)}
+    return sorted(out)
+
+
+def draw(obs: Observation, task: str, rate: float, rng: random.Random) -> Action | None:
+    """None (the policy acts) with probability 1 - rate, else a random afforded action."""
+    if rate <= 0 or rng.random() >= rate:
+        return None
+    kinds = []
+    if obs.elements:
+        kinds.append("Click")
+    fields, lists, texts = text_fields(obs), selects(obs), phrases(task)
+    if fields and texts:
+        kinds.append("Type")
+    if lists:
+        kinds.append("Select Dropdown Option")
+    if not kinds:
+        return None
+    kind = rng.choice(kinds)
+    if kind == "Click":
+        return Action("Click", element=rng.choice(clickables(obs)))
+    if kind == "Type":
+        return Action("Type", element=rng.choice(fields), argument=rng.choice(texts))
+    target = rng.choice(sorted(lists))
+    return Action("Select Dropdown Option", element=target, argument=rng.choice(lists[target]))
