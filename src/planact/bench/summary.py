@@ -110,6 +110,15 @@ class Run:
     def overall(self) -> Group:
         return group("all", self.records)
 
+    def breakdown(self) -> tuple[str, list[Group]]:
+        """Per site where the suite has sites (WebArena), else per task (MiniWoB)."""
+        if any(r.site for r in self.records):
+            return "site", self.sites()
+        by_task: dict[str, list[EpisodeRecord]] = defaultdict(list)
+        for r in self.records:
+            by_task[r.task_id].append(r)
+        return "task", [group(t, by_task[t]) for t in sorted(by_task)]
+
     def cost(self) -> dict[str, dict[str, float]]:
         """Per role: calls, prompt and completion tokens per task."""
         n = max(1, len(self.records))
@@ -185,12 +194,13 @@ def _f(x: float | None, fmt: str = "{:.1f}") -> str:
 # renderers: every table is first a list of rows of strings, then terminal / Markdown / HTML
 
 def site_rows(run: Run) -> tuple[list[str], list[list[str]]]:
-    head = ["site", "tasks", "success %", "avg steps (all)", "avg steps (success)", "avg steps (fail)", "errors"]
+    kind, groups = run.breakdown()
+    head = [kind, "episodes" if kind == "task" else "tasks", "success %", "avg steps (all)", "avg steps (success)", "avg steps (fail)", "errors"]
     expired = any(g.expired for g in run.sites())
     if expired:
         head += ["expired", "success % (not expired)"]
     rows = []
-    for g in run.sites() + [run.overall()]:
+    for g in groups + [run.overall()]:
         row = [g.name, str(g.n), _f(g.rate), _f(g.steps_all), _f(g.steps_success), _f(g.steps_fail), str(g.errors)]
         if expired:
             row += [str(g.expired), _f(g.success_unexpired)]
@@ -232,7 +242,7 @@ def runs_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
 def sections(runs: list[Run], paper: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
     out = [("Runs", *runs_rows(runs))]
     for r in runs:
-        out.append((f"{r.name} ({r.suite}): success and steps by site", *site_rows(r)))
+        out.append((f"{r.name} ({r.suite}): success and steps by {r.breakdown()[0]}", *site_rows(r)))
     for g in table1(runs, paper):
         out.append((f"Table 1 ({g.suite}): success % by planner and executor", *grid_rows(g)))
     out.append(("LLM calls and tokens per task", *cost_rows(runs)))
@@ -270,9 +280,9 @@ def to_rich(runs: list[Run], paper: dict[str, Any]):
 def to_html(runs: list[Run], paper: dict[str, Any]) -> str:
     charts = []
     for r in runs:
-        sites = r.sites()
-        charts.append({"name": f"{r.name} ({r.suite})",
-                       "bars": [{"label": g.name, "rate": g.rate, "n": g.n} for g in sites + [r.overall()]]})
+        kind, groups = r.breakdown()
+        charts.append({"name": f"{r.name} ({r.suite}), by {kind}",
+                       "bars": [{"label": g.name, "rate": g.rate, "n": g.n} for g in groups + [r.overall()]]})
     template = jinja2.Environment(autoescape=True).from_string(
         resources.files("planact.bench").joinpath("templates/summary.html").read_text(encoding="utf-8"))
     return template.render(sections=sections(runs, paper), charts=charts, source=paper.get("source", ""))
