@@ -38,8 +38,8 @@ class AgentSettings(_Strict):
     grammar_notes: bool = Field(True, description="the executor's grammar allows `# Note:` lines")
     grammar_exit: bool = Field(True, description="the executor's grammar allows exit(...); off for exploration "
                                                  "on suites that take no answer (MiniWoB)")
-    explore: float = Field(0.0, ge=0.0, le=1.0, description="data collection only: per step, the chance that "
-                           "the executor must try one action type the page affords (agent/explore.py)")
+    explore: float = Field(0.0, ge=0.0, le=1.0, description="data collection only: per step, the chance that a "
+                           "random action the page affords replaces the executor's (agent/explore.py)")
     explore_seed: int = 0
     temperature: float = 0.0
     planner_max_tokens: int = 384
@@ -202,8 +202,8 @@ class LearnRollouts(_Strict):
     temperature: float | list[float] = Field(1.0, description=(
         "sampling temperature; a list is cycled over the rollouts of a task instance (e.g. [1.0, 1.6])"))
     explore: float | list[float] = Field(0.0, description=(
-        "per step, the chance that the executor must try one action type the page affords (Click, Type into a "
-        "field, Select an option): exploration beyond what the policy already does; a list is cycled like "
+        "per step, the chance that a random action the page affords (Click, Type a phrase of the task into a "
+        "field, Select an option) is taken instead of the model's (agent/explore.py); a list is cycled like "
         "temperature"))
     max_steps: int = 8
     grammar: bool = True
