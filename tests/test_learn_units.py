@@ -241,6 +241,15 @@ def test_exploration_takes_random_afforded_actions_with_the_tasks_words():
     typed = {(a.element, a.argument) for a in acts if a.name == "Type"}
     assert typed == {(6, "ann"), (6, "x1"), (9, "ann"), (9, "x1")}
     assert {a.element for a in acts if a.name == "Click"} <= {6, 9, 10}  # interactive elements only
+    # novelty first: after "ann" went into field 6, a Type goes to field 9 with "x1"
+    from planact.web.actions import Action
+
+    after = {(a.element, a.argument) for a in (draw(obs, LOGIN_TASK, 1.0, rng, [Action("Type", 6, "ann")])
+                                                for _ in range(100)) if a.name == "Type"}
+    assert after == {(9, "x1")}
+    clicks = {a.element for a in (draw(obs, LOGIN_TASK, 1.0, rng, [Action("Click", 10)]) for _ in range(100))
+              if a.name == "Click"}
+    assert clicks == {6, 9}
     lists = _obs('<div id="1">Select Bo from the list.</div>\n<select id="2">\n<option id="3">Al</option>\n'
                  '<option id="4">Bo</option></select>\n<button id="5">Submit</button>')
     picks = {(a.name, a.element, a.argument) for a in (draw(lists, "Select Bo", 1.0, rng) for _ in range(200))}

@@ -7,7 +7,9 @@ not asked; a random action the page affords is taken instead: an action type dra
 from those the page offers (Click; Type into a text field; Select Dropdown Option on a <select>),
 then its target and argument uniformly: a clickable element; a text field and a phrase of the
 task (its quoted strings when it has some, else its runs of up to three words); a list and one of
-its options. Nothing here knows a task: it reads the page's tags and the task's words.
+its options. Novelty first: targets and texts the episode has not used yet are preferred (a form's
+second field gets the task's other string). Nothing here knows a task: it reads the page's tags and
+the task's words.
 """
 
 from __future__ import annotations
@@ -59,10 +61,21 @@ def phrases(task: str, max_words: int = 3) -> list[str]:
     return sorted(out)
 
 
-def draw(obs: Observation, task: str, rate: float, rng: random.Random) -> Action | None:
-    """None (the policy acts) with probability 1 - rate, else a random afforded action."""
+def _fresh(items: list, used: set) -> list:
+    """The items not used yet, or all of them when every one has been."""
+    return [x for x in items if x not in used] or items
+
+
+def draw(obs: Observation, task: str, rate: float, rng: random.Random,
+         done: list[Action] | None = None) -> Action | None:
+    """None (the policy acts) with probability 1 - rate, else a random afforded action; `done`,
+    the episode's actions so far, steers it to targets and texts not used yet."""
     if rate <= 0 or rng.random() >= rate:
         return None
+    done = done or []
+    clicked = {a.element for a in done if a.name == "Click"}
+    typed_in = {a.element for a in done if a.name == "Type"}
+    typed = {a.argument for a in done if a.name == "Type"}
     kinds = []
     if obs.elements:
         kinds.append("Click")
@@ -75,8 +88,8 @@ def draw(obs: Observation, task: str, rate: float, rng: random.Random) -> Action
         return None
     kind = rng.choice(kinds)
     if kind == "Click":
-        return Action("Click", element=rng.choice(clickables(obs)))
+        return Action("Click", element=rng.choice(_fresh(clickables(obs), clicked)))
     if kind == "Type":
-        return Action("Type", element=rng.choice(fields), argument=rng.choice(texts))
+        return Action("Type", element=rng.choice(_fresh(fields, typed_in)), argument=rng.choice(_fresh(texts, typed)))
     target = rng.choice(sorted(lists))
     return Action("Select Dropdown Option", element=target, argument=rng.choice(lists[target]))

@@ -158,10 +158,11 @@ class PlanActAgent:
         repeats = 0
         traj.status = "max_steps"
         rng = random.Random(f"{cfg.explore_seed}:{task}")  # exploration's draws: reproducible per episode
+        acted: list[Action] = []  # what exploration steers away from repeating
         for index in range(1, cfg.max_steps + 1):
             variables = executor_variables(task, plan.render() if plan else "", traj.steps, feedback, obs.url,
                                            obs.html)
-            explored = draw(obs, task, cfg.explore, rng)
+            explored = draw(obs, task, cfg.explore, rng, acted)
             if explored is not None:  # exploration's random action instead of the model's (no model call)
                 action, out, parse_error = explored, RoleOutput(explored.call(), None, []), None
             else:
@@ -178,6 +179,7 @@ class PlanActAgent:
                 emit("action", {"step": index, "raw": out.raw, "error": parse_error})
                 continue
             rec.action, rec.element, rec.note = action.call(), action.element, action.note
+            acted.append(action)
             if action.element is not None:
                 rec.snippet = obs.snippet(action.element, cfg.snippet_chars)
             if action.is_exit:
