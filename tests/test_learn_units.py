@@ -265,7 +265,9 @@ def test_the_curriculum_explores_harder_where_the_policy_never_succeeded():
     recs = {"a": TaskRecord(attempts=8, successes=0, last_attempts=8), "b": TaskRecord(10, 3, 10, 3),
             "c": TaskRecord(10, 3, 8, 0)}  # c: succeeded once, then lost it
     rates = explore_rates(recs, ["a", "b", "c", "new"], cur, ro)
-    assert rates == {"a": [0.8], "b": [0.0, 0.3], "c": [0.8], "new": [0.0, 0.3]}
+    assert rates == {"a": [0.8], "b": [0.0, 0.56], "c": [0.8], "new": [0.0, 0.3]}
+    mastered = explore_rates({"m": TaskRecord(10, 10, 10, 10)}, ["m"], cur, ro)
+    assert mastered == {"m": [0.0, 0.3]}  # never below rollouts.explore; on-policy rollouts stay
     assert explore_rates(recs, ["a"], LearnCurriculum(), ro) == {"a": [0.0, 0.3]}  # no explore_rate: as configured
 
 

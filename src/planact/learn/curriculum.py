@@ -57,12 +57,19 @@ def why(rec: TaskRecord | None, cur: LearnCurriculum) -> str:
 
 def explore_rates(records: dict[str, TaskRecord], tasks: list[str], cur: LearnCurriculum,
                   ro: LearnRollouts) -> dict[str, list[float]]:
-    """Per task, the exploration rates cycled over its rollouts: `rollouts.explore`, or
-    `curriculum.explore_rate` where the policy has never succeeded or lost what it had."""
+    """Per task, the exploration rates cycled over its rollouts: `curriculum.explore_rate` for every
+    rollout where the policy has never succeeded or lost what it had; elsewhere `rollouts.explore`,
+    its exploring entries raised to explore_rate x the policy's failure rate (a task the policy
+    solves one time in four explores almost as hard as an unsolved one; a mastered one hardly)."""
     base = ro.explore if isinstance(ro.explore, list) else [ro.explore]
     out = {}
     for task in tasks:
         rec = records.get(task)
-        stuck = rec is not None and rec.attempts > 0 and (rec.successes == 0 or not rec.last_rate)
-        out[task] = [cur.explore_rate] if stuck and cur.explore_rate is not None else list(base)
+        if cur.explore_rate is None or rec is None or rec.attempts == 0:
+            out[task] = list(base)
+        elif rec.successes == 0 or not rec.last_rate:
+            out[task] = [cur.explore_rate]
+        else:
+            need = round(cur.explore_rate * (1 - rec.last_rate), 2)
+            out[task] = [max(b, need) if b > 0 else b for b in base]
     return out
