@@ -1,7 +1,8 @@
 """The self-improvement loop's cost on this machine, from a loop's own state (`planact learn run`
 writes it; nothing is re-run): wall time per round and per phase, rollouts per minute, successful
-instances and training examples kept per round, training tokens per second per role, and the whole
-loop's wall time from nothing to the best adapters.
+instances and training examples kept per round, training tokens per second per role, the whole
+loop's wall time from nothing to the best adapters, and what exploration found (successes of
+on-policy rollouts and of exploring ones, per round).
 
     python benchmarks/learn_loop.py [runs/learn-miniwob]
 """
@@ -14,7 +15,29 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from planact.learn.rollouts import rollout_store
 from planact.learn.state import PHASES, LearnState
+
+
+def exploration_table(out: Path, rounds: list[int]) -> Table:
+    t = Table(title="rollouts: on-policy vs exploring (random afforded actions on some steps)", title_justify="left")
+    for c in ("round", "on-policy", "successes", "exploring", "successes", "steps explored"):
+        t.add_column(c, justify="right")
+    for r in rounds:
+        counts = {False: [0, 0], True: [0, 0]}
+        steps = explored = 0
+        for rec in rollout_store(out, r).read():
+            rate = ((rec.provenance.extra or {}).get("actor") or {}).get("agent", {}).get("explore", 0.0) or 0.0
+            c = counts[rate > 0]
+            c[0] += 1
+            c[1] += int(rec.kept)
+            for s in (rec.data.get("trajectory") or {}).get("steps", []):
+                steps += 1
+                explored += bool(s.get("explored"))
+        if counts[False][0] + counts[True][0]:
+            t.add_row(str(r), str(counts[False][0]), str(counts[False][1]), str(counts[True][0]), str(counts[True][1]),
+                      f"{explored}/{steps}")
+    return t
 
 
 def main() -> None:
@@ -44,6 +67,7 @@ def main() -> None:
                   *[f"{secs[p] / 60:.1f}" if p in secs else "-" for p in PHASES[:-1]], str(n or "-"), per_min,
                   str(wins if n else "-"), str(sum(r.kept_instances.values()) or "-"), ex, tps)
     console.print(t)
+    console.print(exploration_table(out, [r.round for r in sorted(st.rounds, key=lambda x: x.round) if r.round]))
     best = f"round {st.best_round}" if st.best_round else "the base model"
     console.print(f"loop time: {total / 3600:.2f} h over {len(st.rounds)} rounds (round 0 validates the base); "
                   f"best: {best}" + (f" at {st.best_score:.1%} validation success" if st.best_score is not None else "")
