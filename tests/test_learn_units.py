@@ -285,3 +285,13 @@ def test_a_resume_may_retune_rollouts_and_training_but_not_tasks_or_seeds(tmp_pa
         Learner(PlanActConfig.model_validate({"learn": {**tuned, "tasks": ["click-link"]}})).prepare()
     with pytest.raises(LearnError, match="other settings"):
         Learner(PlanActConfig.model_validate({"learn": {**tuned, "seed_start": 20000}})).prepare()
+
+
+def test_a_task_with_few_examples_is_repeated_up_to_the_minimum():
+    from planact.learn.data import _upsampled
+
+    rows = [{"source": {"site": "a"}, "i": i} for i in range(10)] + [{"source": {"site": "b"}, "i": i} for i in range(3)]
+    out = _upsampled(rows, 8)
+    assert sum(r["source"]["site"] == "a" for r in out) == 10  # already enough: untouched
+    assert [r["i"] for r in out if r["source"]["site"] == "b"] == [0, 1, 2, 0, 1, 2, 0, 1]
+    assert _upsampled(rows, 0) == rows

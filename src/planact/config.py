@@ -236,6 +236,9 @@ class LearnTrainRole(_Strict):
     max_examples: int = 240
     epochs: float = 2.0
     min_steps: int = Field(0, description="at least this many optimizer steps (more epochs when data is scarce)")
+    min_per_task: int = Field(0, description=(
+        "a task with fewer examples has them repeated up to this many, so that a skill found in a few "
+        "rollouts is not drowned by the tasks already solved"))
 
 
 class LearnTrain(_Strict):

@@ -62,6 +62,20 @@ def _balanced(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[st
     return out
 
 
+def _upsampled(rows: list[dict[str, Any]], minimum: int) -> list[dict[str, Any]]:
+    """Each site's (task's) rows repeated, in order, until it has at least `minimum`."""
+    if minimum <= 0:
+        return rows
+    by_site: dict[str, list] = defaultdict(list)
+    for r in rows:
+        by_site[r["source"]["site"]].append(r)
+    out = list(rows)
+    for site in sorted(by_site):
+        have = by_site[site]
+        out.extend(have[i % len(have)] for i in range(max(0, minimum - len(have))))
+    return out
+
+
 def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str, dict[str, Any]]:  # noqa: ANN001
     """Export the round's examples, cap each role, write `data/<role>.jsonl`; token statistics per role."""
     ls = cfg.learn
@@ -74,7 +88,8 @@ def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str
     for role in ROLES:
         if role not in ls.train.roles:
             continue
-        rows = _balanced(examples[role], getattr(ls.train, role).max_examples, ls.seed)
+        settings = getattr(ls.train, role)
+        rows = _upsampled(_balanced(examples[role], settings.max_examples, ls.seed), settings.min_per_task)
         tokens = [count_tokens(tokenizer, r["messages"]) for r in rows]
         tmp = data_dir / f"{role}.jsonl.tmp"
         with tmp.open("w", encoding="utf-8") as f:
