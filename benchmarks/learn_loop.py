@@ -21,12 +21,15 @@ from planact.learn.state import PHASES, LearnState
 
 def exploration_table(out: Path, rounds: list[int]) -> Table:
     t = Table(title="rollouts: on-policy vs exploring (random afforded actions on some steps)", title_justify="left")
-    for c in ("round", "on-policy", "successes", "exploring", "successes", "steps explored"):
+    for c in ("round", "on-policy", "successes", "exploring", "successes", "steps explored", "s/rollout",
+              "rollouts/min (from episode times)"):
         t.add_column(c, justify="right")
     for r in rounds:
         counts = {False: [0, 0], True: [0, 0]}
         steps = explored = 0
+        wall = 0.0
         for rec in rollout_store(out, r).read():
+            wall += float((rec.data.get("trajectory") or {}).get("wall_s") or 0.0)
             rate = ((rec.provenance.extra or {}).get("actor") or {}).get("agent", {}).get("explore", 0.0) or 0.0
             c = counts[rate > 0]
             c[0] += 1
@@ -35,8 +38,9 @@ def exploration_table(out: Path, rounds: list[int]) -> Table:
                 steps += 1
                 explored += bool(s.get("explored"))
         if counts[False][0] + counts[True][0]:
+            n = counts[False][0] + counts[True][0]
             t.add_row(str(r), str(counts[False][0]), str(counts[False][1]), str(counts[True][0]), str(counts[True][1]),
-                      f"{explored}/{steps}")
+                      f"{explored}/{steps}", f"{wall / n:.1f}", f"{60 * n / wall:.1f}" if wall else "-")
     return t
 
 
@@ -67,6 +71,7 @@ def main() -> None:
                   *[f"{secs[p] / 60:.1f}" if p in secs else "-" for p in PHASES[:-1]], str(n or "-"), per_min,
                   str(wins if n else "-"), str(sum(r.kept_instances.values()) or "-"), ex, tps)
     console.print(t)
+    console.print("(phase minutes leave out time lost to kills; rollouts/min below is from the episodes' own times)")
     console.print(exploration_table(out, [r.round for r in sorted(st.rounds, key=lambda x: x.round) if r.round]))
     best = f"round {st.best_round}" if st.best_round else "the base model"
     console.print(f"loop time: {total / 3600:.2f} h over {len(st.rounds)} rounds (round 0 validates the base); "
