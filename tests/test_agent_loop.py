@@ -134,8 +134,23 @@ def test_repeated_action_without_page_change_is_a_loop(suite, browser, tmp_path)
     def stuck(messages):
         return f'do(action="Click", element="{by_text(messages, "Fixture Shop")}")'
 
-    rec, trace = run(suite, browser, tmp_path, ScriptedLLM(stuck), use_planner=False, max_steps=20)
+    executor = ScriptedLLM(stuck)
+    rec, trace = run(suite, browser, tmp_path, executor, use_planner=False, max_steps=20, avoid_futile=True)
     assert rec.status == "loop" and rec.steps == 3
+    # with avoid_futile, after the click left the page unchanged, the grammar no longer offers it on that page (a model
+    # that honours grammars picks something else; this scripted one ignores them, so the loop check ends it)
+    shop = f'"{by_text(executor.calls[0][0], "Fixture Shop")}"'
+    first, second = (rules(opts.grammar) for _, opts in executor.calls[:2])
+    assert first["a0"].endswith('" id "\\"" ")"') and shop in first["id"].split(" | ")
+    assert second["a0"].endswith('" id0 "\\"" ")"') and shop not in second["id0"].split(" | ")
+    assert shop in second["id"].split(" | ")  # other actions (Hover, Type ...) may still use it
+    plain = ScriptedLLM(stuck)
+    run(suite, browser, tmp_path / "plain", plain, use_planner=False)  # off by default
+    assert all("id0" not in rules(opts.grammar) for _, opts in plain.calls)
+
+
+def rules(grammar):
+    return dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
 
 
 def test_exploration_takes_random_afforded_actions_instead_of_asking_the_model(suite, browser, tmp_path):

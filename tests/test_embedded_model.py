@@ -86,3 +86,21 @@ def test_cli_lists_tasks_and_models(tmp_path):
     assert r.returncode == 0 and "local:smollm2-135m" in r.stdout and "openai-compatible" in r.stdout
     r = planact("run", "--suite", "miniwob", "--task", "click-buton", cwd=tmp_path)
     assert r.returncode != 0 and "did you mean click-button" in (r.stdout + r.stderr)
+
+
+def test_llama_cpp_grammar_never_offers_an_avoided_action(embedded_model):
+    """What keeps the agent from repeating an action that left the page unchanged: the embedded
+    model, asked for exactly that action and sampling hot, still cannot produce it."""
+    from planact.agent.grammars import action_grammar
+    from planact.llm.base import ChatMessage, GenerationOptions
+    from planact.web.actions import parse_action
+
+    avoid = {("Click", 1), ("Click", 2), ("Scroll Down", None)}
+    grammar = action_grammar([1, 2, 3], notes=False, exit_=False, avoid=avoid)
+    messages = [ChatMessage("user", 'Answer with do(action="Click", element="1") and nothing else.')]
+    actions = []
+    for seed in range(6):
+        gen = embedded_model.generate(messages, GenerationOptions(max_tokens=40, temperature=1.5, seed=seed,
+                                                                  grammar=grammar))
+        actions.append(parse_action(gen.text))
+    assert all((a.name, a.element) not in avoid for a in actions), [a.call() for a in actions]

@@ -159,6 +159,45 @@ def test_a_round_is_kept_only_when_validation_rises_and_a_plateau_stops(tmp_path
     assert (last.round, last.kept, last.note) == (4, False, "no training data yet: nothing to validate")
 
 
+def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, monkeypatch):
+    """A new agent default must not let a round be
+    compared with a best score measured another way: the best round is validated again first."""
+    import planact.learn.loop as loop_mod
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "rounds": 9}})
+    learner = Learner(cfg)
+    for r, oks in enumerate([[True, False, False, False], [True, True, False, False]]):
+        learner.state.round = r
+        _validation(learner.folder(r) / "validation", oks)
+        learner.bundle(r).mkdir(parents=True)
+        (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
+        learner._decide()
+    st = learner.state
+    assert st.protocol == loop_mod.validation_protocol(cfg) or st.protocol is None
+    st.round, st.phase, st.protocol = 2, "validate", "0ld"  # round 2 was being validated under the old protocol
+    _validation(learner.folder(2) / "validation", [True])
+    runs = []
+
+    def validate(cfg, folder, policy, models, progress):  # noqa: ANN001 - stands in for the eval run
+        runs.append((folder, policy["executor"]))
+        _validation(folder, [True, True, True, False])
+
+    monkeypatch.setattr(loop_mod, "run_validation", validate)
+    learner._rebaseline()
+    proto = loop_mod.validation_protocol(cfg)
+    assert runs == [(learner.folder(1) / f"validation-{proto}", f"local:{learner.bundle(1).resolve()}")]
+    again = LearnState.load(tmp_path)
+    assert (again.best_round, again.best_score, again.protocol) == (1, 0.75, proto)
+    assert again.baselines[0]["previous_score"] == 0.5 and again.baselines[0]["score"] == 0.75
+    # round 2's partial validation is set aside: it reruns under the new protocol
+    assert not (learner.folder(2) / "validation").exists() and (learner.folder(2) / "validation-0ld").exists()
+    assert "validated again, 50.0% before, 75.0%" in (tmp_path / "report.html").read_text()
+    learner._rebaseline()  # same protocol: nothing is run again
+    assert len(runs) == 1
+    tuned = PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}, "agent": {"avoid_futile": True}})
+    assert loop_mod.validation_protocol(tuned) != proto
+
+
 def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
     for role in ("executor", "planner"):
         (tmp_path / role).mkdir()

@@ -34,6 +34,9 @@ class AgentSettings(_Strict):
     cot: bool = False
     max_steps: int = 25
     max_repeats: int = 3
+    avoid_futile: bool = Field(False, description="an action that left the page unchanged is left out of the "
+                               "executor's grammar on that same page (grammar backends); episodes that would end "
+                               "as loops run on instead")
     grammar: bool = True
     grammar_notes: bool = Field(True, description="the executor's grammar allows `# Note:` lines")
     grammar_exit: bool = Field(True, description="the executor's grammar allows exit(...); off for exploration "

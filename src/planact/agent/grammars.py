@@ -4,6 +4,7 @@ OpenAI-compatible servers can with ?grammar_field=guided_grammar)."""
 from __future__ import annotations
 
 import json
+from collections.abc import Collection
 
 from ..web.actions import ACTION_SPACE
 
@@ -20,10 +21,14 @@ def _think(cot: bool) -> str:
     return r'think ::= [^<]{1,600} "</think>\n"' if cot else ""
 
 
-def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True) -> str:
+def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True,
+                   avoid: Collection[tuple[str, int | None]] = ()) -> str:
     """Any action of the action space, with element ids restricted to those on the page; without
-    `# Note:` lines or without `exit(...)` when asked (exploration on suites that take no answer)."""
+    `# Note:` lines or without `exit(...)` when asked (exploration on suites that take no answer).
+    `avoid`: (action name, element id or None) pairs the answer may not use, e.g. actions that left
+    this very page unchanged; an action whose every target is avoided is left out."""
     ids = sorted(set(element_ids)) or [0]
+    banned = set(avoid)
     rules = [f"root ::= {'think ' if cot else ''}elem? {'note? ' if notes else ''}call"]
     rules.append(r'elem ::= "# Element: " [^\n]{1,80} "\n"')
     rules.append(r'note ::= "# Note: " [^\n]{1,120} "\n"')
@@ -33,14 +38,24 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
         if "argument" in args:
             parts.append('", argument=\\"" text "\\""')
         if "element" in args:
-            parts.append('", element=\\"" id "\\""')
+            allowed = [e for e in ids if (name, e) not in banned]
+            if not allowed:
+                continue
+            rule = "id" if len(allowed) == len(ids) else f"id{i}"
+            if rule != "id":
+                rules.append(f"{rule} ::= " + " | ".join(_lit(str(e)) for e in allowed))
+            parts.append(f'", element=\\"" {rule} "\\""')
+        elif (name, None) in banned:
+            continue
         parts.append('")"')
         rules.append(f"a{i} ::= " + " ".join(parts))
         alts.append(f"a{i}")
+    if not alts and not exit_:  # everything avoided: the plain grammar (the loop check catches a repeat)
+        return action_grammar(element_ids, cot, notes, exit_)
     if exit_:
         rules.append('exit ::= "exit(message=\\"" text "\\")"')
-    rules.append("call ::= " + " | ".join([*alts, *(["exit"] if exit_ else [])]))
     rules.append("id ::= " + " | ".join(_lit(str(i)) for i in ids))
+    rules.append("call ::= " + " | ".join([*alts, *(["exit"] if exit_ else [])]))
     rules.append(f"text ::= {_TEXT}")
     if cot:
         rules.append(_think(cot))

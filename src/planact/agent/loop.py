@@ -36,6 +36,8 @@ class AgentConfig:
     cot: bool = False
     max_steps: int = 25
     max_repeats: int = 3  # identical action, page unchanged, this many times in a row = loop
+    # an action that left the page unchanged is not offered again on that same page (grammar backends)
+    avoid_futile: bool = False
     planner_max_tokens: int = 512
     executor_max_tokens: int = 256
     cot_extra_tokens: int = 512
@@ -159,6 +161,7 @@ class PlanActAgent:
         traj.status = "max_steps"
         rng = random.Random(f"{cfg.explore_seed}:{task}")  # exploration's draws: reproducible per episode
         acted: list[Action] = []  # what exploration steers away from repeating
+        futile: dict[str, set[tuple[str, int | None]]] = {}  # page digest -> actions that did not change it
         for index in range(1, cfg.max_steps + 1):
             variables = executor_variables(task, plan.render() if plan else "", traj.steps, feedback, obs.url,
                                            obs.html)
@@ -166,7 +169,8 @@ class PlanActAgent:
             if explored is not None:  # exploration's random action instead of the model's (no model call)
                 action, out, parse_error = explored, RoleOutput(explored.call(), None, []), None
             else:
-                action, out, parse_error = self.executor.next_action(variables, obs, index, feedback)
+                avoid = futile.get(obs.digest, set()) if cfg.avoid_futile else set()
+                action, out, parse_error = self.executor.next_action(variables, obs, index, feedback, avoid)
             traj.llm_calls.extend(out.calls)
             rec = StepRecord(index=index, url=obs.url, observation=obs.html, observation_tokens=obs.tokens,
                              raw_html_chars=obs.raw_html_chars, raw_output=out.raw, reasoning=out.reasoning,
@@ -194,6 +198,8 @@ class PlanActAgent:
             t0 = time.perf_counter()
             new_obs = env.observe()
             observe_s = time.perf_counter() - t0
+            if new_obs.digest == obs.digest and not result.error:
+                futile.setdefault(obs.digest, set()).add((action.name, action.element))
             same = new_obs.digest == obs.digest and len(traj.steps) > 1 and traj.steps[-2].action == rec.action
             repeats = repeats + 1 if same else 0
             obs = new_obs

@@ -3,6 +3,7 @@ and turns malformed output into feedback instead of a crash."""
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 
 from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions
@@ -99,12 +100,13 @@ class ExecutorRole:
         self.settings = settings or RoleSettings(max_tokens=256)
         self.prompt = load_prompt("executor", prompt_version, prompt_dir)
 
-    def next_action(self, variables: dict, obs: Observation, step: int,
-                    feedback: str | None) -> tuple[Action | None, RoleOutput, str | None]:
+    def next_action(self, variables: dict, obs: Observation, step: int, feedback: str | None,
+                    avoid: Collection[tuple[str, int | None]] = ()) -> tuple[Action | None, RoleOutput, str | None]:
         """One model call (a parse failure is returned, and goes back as feedback on the next step,
-        which counts against the step budget)."""
+        which counts against the step budget). `avoid`: (action, element) pairs the grammar leaves out."""
         s = self.settings
-        grammar = action_grammar(list(obs.elements), cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit)
+        grammar = action_grammar(list(obs.elements), cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit,
+                                 avoid=avoid)
         gen, call = _call(self.llm, "executor", self.prompt, {**variables, "cot": self.settings.cot,
                                                                "has_plan": bool(variables.get("plan"))},
                           self.settings, step, grammar, feedback, 0)

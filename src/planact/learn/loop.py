@@ -22,7 +22,7 @@ from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts,
                        training_tasks)
 from .select import select, write_selection
 from .state import PHASES, LearnState, RoundResult
-from .validate import rate, run_validation, validation_counts
+from .validate import rate, run_validation, validation_counts, validation_protocol
 
 Log = Callable[[str], None]
 
@@ -113,6 +113,7 @@ class Learner:
     def run(self) -> LearnState:
         self.prepare()
         st = self.state
+        self._rebaseline()
         if st.finished and self._stop_reason() is not None:
             return st  # already stopped, and no more rounds or time were allowed
         st.finished = None
@@ -259,6 +260,35 @@ class Learner:
             return  # nothing was trained: the policy is the previous one, already validated
         run_validation(self.cfg, self.folder(r) / "validation", self.policy(r),
                        ModelCache(), self.progress)
+
+    def _rebaseline(self) -> None:
+        """When the validation protocol is not the one the best score was measured under (say, a new
+        default of the agent's settings), validate the best round again
+        under the current one, so that a round is only ever compared with a score measured like its own."""
+        st = self.state
+        proto = validation_protocol(self.cfg)
+        if st.best_score is None or st.protocol in (proto, None):
+            if st.protocol != proto:  # a new loop, or one from before protocols were recorded: from now on
+                st.protocol = proto
+                st.save(self.out)
+            return
+        best = st.best_round or 0
+        old = st.protocol
+        current = self.folder(st.round) / "validation"
+        if st.round != best and st.phase in ("validate", "decide") and current.exists():
+            current.rename(current.with_name(f"validation-{old}"))  # measured (partly) under the old protocol
+        self.log(f"validation protocol changed ({old} -> {proto}): validating the best round ({best}) again")
+        folder = self.folder(best) / f"validation-{proto}"
+        t0 = time.perf_counter()
+        run_validation(self.cfg, folder, self.policy(best), ModelCache(), self.progress)
+        score = rate(validation_counts(folder))
+        st.baselines.append({"round": best, "protocol": proto, "previous_protocol": old,
+                             "previous_score": st.best_score, "score": score, "measured_in_round": st.round,
+                             "seconds": round(time.perf_counter() - t0, 1)})
+        self.log(f"best round {best}: {st.best_score:.1%} under {old}, {score:.1%} under {proto}")
+        st.best_score, st.protocol = score, proto
+        st.save(self.out)
+        write_report(self.out, st)
 
     # ------------------------------------------------------------------ decision
     def _decide(self) -> None:

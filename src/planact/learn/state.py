@@ -38,6 +38,10 @@ class LearnState:
     finished: str | None = None  # why the loop stopped, once it has
     rounds: list[RoundResult] = field(default_factory=list)
     phase_seconds: dict[str, float] = field(default_factory=dict)  # the round in progress, so far
+    # the validation protocol (agent settings, seeds, browser) best_score was measured under; when the
+    # protocol changes (e.g. a new default of the agent), the best round is validated again under it
+    protocol: str | None = None
+    baselines: list[dict[str, Any]] = field(default_factory=list)  # each re-measurement of the best round
 
     @classmethod
     def load(cls, out: Path) -> "LearnState":

@@ -4,6 +4,8 @@ per round, so a killed validation resumes."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 from ..agent.factory import build_agent
@@ -24,6 +26,15 @@ def validation_config(cfg: PlanActConfig, policy: dict[str, str]) -> PlanActConf
              "max_steps": v.max_steps, "grammar": True, **v.agent}
     browser = {**cfg.browser.model_dump(), "screenshots": False}
     return PlanActConfig.model_validate({"models": policy, "agent": agent, "browser": browser})
+
+
+def validation_protocol(cfg: PlanActConfig) -> str:
+    """What validation scores depend on besides the policy: resolved agent and browser settings
+    (defaults included), tasks and seeds. Scores under different protocols are not compared."""
+    vcfg = validation_config(cfg, {})
+    d = {"agent": vcfg.agent.model_dump(mode="json"), "browser": vcfg.browser.model_dump(mode="json"),
+         "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 def validation_jobs(cfg: PlanActConfig) -> list[tuple[str, int | None]]:
