@@ -43,11 +43,33 @@ class Plan:
                 for s in self.steps]
 
 
-_HEADER = re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:\*\*)?[ \t]*Step[ \t]*(\d+)[ \t]*(?:\*\*)?[ \t]*[:.)\-]?[ \t]*(?:\*\*)?(.*)$",
+_HEADER = re.compile(r"^[ \t]*(?:#+[ \t]*)?(?:\*\*)?[ \t]*Step[ \t]*([0-9]{1,4})[ \t]*(?:\*\*)?[ \t]*[:.)\-]?[ \t]*(?:\*\*)?(.*)$",
                      re.IGNORECASE | re.MULTILINE)
 _FIELD = re.compile(r"^[ \t]*[-*]?[ \t]*(?:\*\*)?(Reasoning|Step|Actions?)(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*(.*)$",
                     re.IGNORECASE)
-_NUMBERED = re.compile(r"^[ \t]*(\d+)[.)][ \t]+(.+)$", re.MULTILINE)
+_NUMBERED = re.compile(r"^[ \t]*([0-9]{1,4})[.)][ \t]+(.+)$", re.MULTILINE)
+_INDEX = re.compile(r"[0-9]{1,6}")
+_RANGE = re.compile(r"([0-9]{1,6})-([0-9]{1,6})")
+
+
+def parse_indices(text: str) -> list[int]:
+    """An `Actions:` line: ASCII numbers separated by commas, spaces or "and", and ranges `2-4`.
+    Anything else (a negative number, other digits, words) is a PlanParseError a model can act on."""
+    if not re.search(r"\d", text):
+        return []  # "Actions: none": no indices (a grounding check says what is missing)
+    norm = re.sub(r"(?<=[0-9])\s*(?:-|–|to)\s*(?=[0-9])", "-", text.strip().rstrip(".").strip("[]() "))
+    out: list[int] = []
+    for token in re.split(r"\s*,\s*|\s+and\s+|\s+", norm):
+        if not token:
+            continue
+        if _INDEX.fullmatch(token):
+            out.append(int(token))
+        elif (m := _RANGE.fullmatch(token)) and int(m.group(1)) <= int(m.group(2)) <= int(m.group(1)) + 100:
+            out.extend(range(int(m.group(1)), int(m.group(2)) + 1))
+        else:
+            shown = token if len(token) <= 20 else token[:20] + "..."
+            raise PlanParseError(f"'Actions:' must list action numbers such as 1, 2 or 3-5; {shown!r} is not one")
+    return out
 
 
 def _parse_chunk(header_rest: str, body: str) -> PlanStep | None:
@@ -70,7 +92,7 @@ def _parse_chunk(header_rest: str, body: str) -> PlanStep | None:
         return None
     actions = None
     if fields["actions"]:
-        actions = [int(x) for x in re.findall(r"\d+", " ".join(fields["actions"]))]
+        actions = parse_indices(" ".join(fields["actions"]))
     return PlanStep(step=step, reasoning=" ".join(fields["reasoning"]).strip(), actions=actions)
 
 

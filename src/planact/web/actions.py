@@ -30,6 +30,8 @@ ACTION_SPACE: dict[str, tuple[str, ...]] = {
 }
 
 _CALL_START = re.compile(r"(?<![\w.])(do|exit)\s*\(")
+_ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²", "٣" or a 5,000-digit id is not an element id
+MAX_CALL_CHARS = 4000  # a longer call is refused before Python's parser sees it
 _NOTE = re.compile(r"^\s*#\s*Note\s*:\s*(.*\S)\s*$", re.MULTILINE)
 _ELEMENT_DESC = re.compile(r"^\s*#\s*Element\s*:\s*(.*\S)\s*$", re.MULTILINE)
 
@@ -134,10 +136,12 @@ def parse_action(output: str) -> Action:
 
 
 def _parse_call(kind: str, call: str) -> Action:
+    if len(call) > MAX_CALL_CHARS:
+        raise ParseError(f"the call is {len(call)} characters long; keep it under {MAX_CALL_CHARS}")
     try:
         node = ast.parse(call.strip(), mode="eval").body
-    except SyntaxError:
-        raise ParseError(f"malformed call {call!r}: check the quotes and commas") from None
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        raise ParseError(f"malformed call {call[:200]!r}: check the quotes and commas") from None
     if not isinstance(node, ast.Call) or node.args and kind == "do":
         raise ParseError(f"{call!r}: use keyword arguments, e.g. do(action=\"Click\", element=\"12\")")
     kwargs: dict[str, object] = {}
@@ -168,10 +172,14 @@ def _parse_call(kind: str, call: str) -> Action:
     element = None
     if "element" in kwargs:
         raw = kwargs["element"]
-        if isinstance(raw, bool) or not (isinstance(raw, int) or (isinstance(raw, str) and raw.strip().isdigit())):
-            raise ParseError(f"element must be the numeric id of an element on the page, not {raw!r}")
-        element = int(raw)
+        text = str(raw).strip() if isinstance(raw, (int, str)) and not isinstance(raw, bool) else None
+        if text is None or not _ID.fullmatch(text):
+            shown = repr(raw) if len(repr(raw)) <= 40 else repr(raw)[:40] + "..."
+            raise ParseError(f"element must be the numeric id (ASCII digits) of an element on the page, not {shown}")
+        element = int(text)
     argument = kwargs.get("argument")
-    if argument is not None and not isinstance(argument, str):
+    if "argument" in kwargs:
+        if argument is None or isinstance(argument, (bytes, bool)):
+            raise ParseError(f"{name}'s argument must be a text in quotes, e.g. argument=\"blue kettle\"")
         argument = str(argument)
     return Action(name=name, element=element, argument=argument)
