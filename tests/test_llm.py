@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+from support.fake_openai import FakeServer
 
 from planact.llm import ChatMessage, GenerationOptions, LLMError, ModelSpec, ModelSpecError, load_model
 from planact.llm.openai_backend import OpenAIBackend, RetryPolicy
@@ -35,54 +32,6 @@ def test_bad_specs_are_explained(bad):
 def test_missing_local_model_is_a_clear_error(tmp_path):
     with pytest.raises(LLMError, match="no local model"):
         load_model(f"local:{tmp_path}/nothing-here")
-
-
-class FakeServer:
-    """An OpenAI-compatible server whose answers are scripted per request."""
-
-    def __init__(self) -> None:
-        self.requests: list[tuple[str, dict]] = []
-        self.statuses: list[int] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *a):
-                pass
-
-            def _send(self, status, body):
-                data = json.dumps(body).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-            def do_GET(self):
-                self._send(200, {"object": "list", "data": [{"id": "served-model", "object": "model",
-                                                              "created": 0, "owned_by": "me"}]})
-
-            def do_POST(self):
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append((self.path, body))
-                status = outer.statuses.pop(0) if outer.statuses else 200
-                if status != 200:
-                    return self._send(status, {"error": {"message": f"status {status}", "type": "x"}})
-                usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
-                if self.path.endswith("/chat/completions"):
-                    msg = {"role": "assistant", "content": 'do(action="Click", element="3")'}
-                    return self._send(200, {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],
-                                            "choices": [{"index": 0, "message": msg, "finish_reason": "stop"}],
-                                            "usage": usage})
-                return self._send(200, {"id": "1", "object": "text_completion", "created": 0, "model": body["model"],
-                                        "choices": [{"index": 0, "text": "thinking</think>exit(message=\"ok\")",
-                                                     "finish_reason": "stop", "logprobs": None}], "usage": usage})
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
-
-    def close(self):
-        self.httpd.shutdown()
 
 
 @pytest.fixture

@@ -13,9 +13,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from .errors import UsageError
 from .llm.embedded import BASE_MODEL, DEFAULT_MODEL
+
+
+def describe_validation(err: ValidationError) -> str:
+    """A pydantic error as one line: where, what, and how many more."""
+    first = err.errors()[0]
+    where = ".".join(str(p) for p in first["loc"]) or "the file"
+    msg = "unknown key" if first["type"] == "extra_forbidden" else first["msg"]
+    given = first.get("input")
+    shown = f" (got {given!r})" if first["type"] != "extra_forbidden" and not isinstance(given, dict | list) else ""
+    more = len(err.errors()) - 1
+    return f"{where}: {msg}{shown[:80]}" + (f"; and {more} more problem{'s' * (more > 1)}" if more else "")
 
 
 class _Strict(BaseModel):
@@ -32,8 +44,8 @@ class AgentSettings(_Strict):
     no_planner: bool = False
     replan: Literal["every-step", "never"] = "every-step"
     cot: bool = False
-    max_steps: int = 25
-    max_repeats: int = 3
+    max_steps: int = Field(25, ge=1, le=10_000)
+    max_repeats: int = Field(3, ge=1)
     avoid_futile: bool = Field(False, description="an action that left the page unchanged is left out of the "
                                "executor's grammar on that same page (grammar backends); episodes that would end "
                                "as loops run on instead")
@@ -58,7 +70,7 @@ class BrowserSettings(_Strict):
     allow_domains: list[str] = Field(default_factory=list)
     screenshots: bool = True
     viewport_only: bool = False
-    token_budget: int = 4000
+    token_budget: int = Field(4000, ge=100)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -350,8 +362,23 @@ class PlanActConfig(_Strict):
     def load(cls, path: str | Path | None) -> "PlanActConfig":
         if path is None:
             return cls()
-        text = Path(path).read_text(encoding="utf-8")
-        return cls.model_validate(yaml.safe_load(text) or {})
+        p = Path(path)
+        if not p.is_file():
+            raise UsageError(f"config file {p} not found")
+        try:
+            data = yaml.safe_load(p.read_text(encoding="utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as err:
+            where = getattr(err, "problem_mark", None)
+            line = f" at line {where.line + 1}" if where is not None else ""
+            problem = getattr(err, "problem", None) or type(err).__name__
+            raise UsageError(f"config file {p} is not valid YAML{line}: {problem}") from None
+        if data is not None and not isinstance(data, dict):
+            raise UsageError(f"config file {p} must hold sections (models:, agent:, browser:, ...), "
+                             f"not a {type(data).__name__}")
+        try:
+            return cls.model_validate(data or {})
+        except ValidationError as err:
+            raise UsageError(f"config file {p}: {describe_validation(err)}") from None
 
     def with_overrides(self, **sections: dict) -> "PlanActConfig":
         """Apply CLI overrides, e.g. with_overrides(agent={"cot": True}); None values are skipped."""
@@ -361,4 +388,7 @@ class PlanActConfig(_Strict):
             for part in section.split("."):  # "synth.queries" reaches a nested section
                 target = target[part]
             target.update({k: v for k, v in values.items() if v is not None})
-        return PlanActConfig.model_validate(data)
+        try:
+            return PlanActConfig.model_validate(data)
+        except ValidationError as err:
+            raise UsageError(f"bad option: {describe_validation(err)}") from None

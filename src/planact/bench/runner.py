@@ -14,6 +14,7 @@ from pathlib import Path
 from ..agent.loop import Event, PlanActAgent
 from ..agent.trace import Trajectory
 from ..config import PlanActConfig
+from ..errors import UsageError
 from ..web.browser import BrowserOptions, BrowserSession
 from ..web.env import BrowserEnv
 from ..web.observation import ObservationOptions
@@ -80,7 +81,7 @@ def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: st
     return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)), site)
 
 
-class RunConfigMismatch(RuntimeError):
+class RunConfigMismatch(UsageError):
     pass
 
 
@@ -103,10 +104,18 @@ def check_run_config(out_dir: Path, fingerprint: dict, tags: dict[str, str] | No
     path.write_text(json.dumps({"digest": digest, "config": fingerprint, "tags": tags or {}}, indent=1))
 
 
+class InfrastructureError(RuntimeError):
+    """Episodes keep failing for reasons outside the agent (model server, browser, site)."""
+
+
 def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str, int | None]], out_dir: Path,
              settings: RunSettings, workers: int = 1,
-             on_record: Callable[[EpisodeRecord], None] | None = None) -> list[EpisodeRecord]:
-    """Run `jobs` (task, seed) not already in out_dir/episodes.jsonl, each worker on its own browser."""
+             on_record: Callable[[EpisodeRecord], None] | None = None,
+             max_consecutive_errors: int | None = 5) -> list[EpisodeRecord]:
+    """Run `jobs` (task, seed) not already in out_dir/episodes.jsonl, each worker on its own browser.
+    After `max_consecutive_errors` episodes in a row end in `error` (a dead model endpoint, a browser
+    that will not start, an unreachable site) the run stops with InfrastructureError; what finished is
+    kept and errored episodes are run again on a resume."""
     log = RecordLog(out_dir / "episodes.jsonl")
     done = log.done_keys()
     todo: queue.Queue = queue.Queue()
@@ -116,18 +125,28 @@ def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str
     agent = make_agent()
     results: list[EpisodeRecord] = []
     errors: list[BaseException] = []
+    streak: list[EpisodeRecord] = []  # the episodes that ended in error since the last one that did not
+    stop = threading.Event()
+    lock = threading.Lock()
 
     def worker() -> None:
         try:
             with BrowserSession(suite.browser_options(settings.browser)) as session:
-                while True:
+                while not stop.is_set():
                     try:
                         task_id, seed = todo.get_nowait()
                     except queue.Empty:
                         return
                     rec = run_episode(suite, session, agent, task_id, seed, out_dir, settings)
                     log.append(rec)
-                    results.append(rec)
+                    with lock:
+                        results.append(rec)
+                        if rec.status == "error":
+                            streak.append(rec)
+                            if max_consecutive_errors and len(streak) >= max_consecutive_errors:
+                                stop.set()
+                        else:
+                            streak.clear()
                     if on_record:
                         on_record(rec)
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
@@ -141,19 +160,31 @@ def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str
         t.join()
     if errors:
         raise errors[0]
+    if stop.is_set():
+        last = streak[-1]
+        raise InfrastructureError(
+            f"stopped after {len(streak)} episodes in a row ended in error (last: {last.task_id}: {last.error}); "
+            f"fix the cause and run again: the {len(results) - len(streak)} finished episodes are kept")
     return results
 
 
 def parse_seeds(text: str) -> list[int]:
-    """'0-4' -> [0..4]; '1,3,7' -> [1, 3, 7]; '0-2,10' -> [0, 1, 2, 10]."""
+    """'0-4' -> [0..4]; '1,3,7' -> [1, 3, 7]; '0-2,10' -> [0, 1, 2, 10]. Anything else (a word, a
+    negative seed, a range that runs backwards, nothing at all) is a UsageError."""
     out: list[int] = []
-    for part in text.split(","):
+    for part in str(text).split(","):
         part = part.strip()
         if not part:
             continue
-        if "-" in part:
-            a, b = part.split("-", 1)
-            out.extend(range(int(a), int(b) + 1))
-        else:
-            out.append(int(part))
-    return out
+        m = re.fullmatch(r"([0-9]{1,9})(?:\s*-\s*([0-9]{1,9}))?", part)
+        if not m:
+            raise UsageError(f"bad seeds {text!r}: {part!r} is not a seed (0 or more) or a range like 0-4")
+        a, b = int(m.group(1)), int(m.group(2) or m.group(1))
+        if b < a:
+            raise UsageError(f"bad seeds {text!r}: the range {part} runs backwards; write {b}-{a}")
+        if b - a >= 1_000_000:
+            raise UsageError(f"bad seeds {text!r}: the range {part} holds over a million seeds")
+        out.extend(range(a, b + 1))
+    if not out:
+        raise UsageError(f"bad seeds {text!r}: give at least one seed, e.g. 0-4 or 1,3,5")
+    return list(dict.fromkeys(out))

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import PlanActConfig
+from ..outdir import OutputLock
 from .common import PhaseBars, console
 
 learn_app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -88,7 +89,8 @@ def run(
 
         learner = Learner(cfg, progress=bars, log=log, on_round=on_round)
         try:
-            state = learner.run()
+            with OutputLock(Path(cfg.learn.out), "learn run"):
+                state = learner.run()
         except LearnError as err:
             progress.stop()
             console.print(f"[red]{err}[/red]", highlight=False)

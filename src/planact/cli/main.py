@@ -13,6 +13,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from ..config import PlanActConfig
+from ..outdir import OutputLock, check_writable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Plan-and-Act web agents: a planner, an executor and dynamic replanning in a real browser.")
@@ -109,11 +110,13 @@ def run(
         task_id, run_seed = "adhoc", None
     out = output or Path("runs") / time.strftime("run-%Y%m%d-%H%M%S")
     settings = _settings(cfg)
+    _check_models(cfg)
+    check_writable(out)
     with console.status("loading models…"):
         agent = build_agent(cfg)
     models, _ = agent.describe()
     console.print("models: " + ", ".join(f"{k}={v}" for k, v in models.items()), highlight=False)
-    with BrowserSession(s.browser_options(settings.browser)) as session:
+    with OutputLock(out, "run"), BrowserSession(s.browser_options(settings.browser)) as session:
         rec = run_episode(s, session, agent, task_id, run_seed, out, settings, on_event=_printer(verbose))
     goal = json.loads((out / rec.trace).read_text())["task"]
     console.print(f"[bold]task:[/bold] {goal}", highlight=False)
@@ -166,8 +169,14 @@ def eval_(
     allow_domain: Optional[list[str]] = typer.Option(None),
     headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
     grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar"),
+    allow_errors: bool = typer.Option(False, "--allow-errors",
+                                      help="exit 0 even when some episodes ended in an infrastructure error"),
+    max_consecutive_errors: int = typer.Option(5, min=0, help="stop after this many episodes in a row end in "
+                                                              "error (0: never stop)"),
 ) -> None:
-    """Run many episodes, one JSONL record each, and print a summary per task (and per site)."""
+    """Run many episodes, one JSONL record each, and print a summary per task (and per site).
+    Exit codes: 0 done; 1 some episode ended in error (or the run stopped after repeated errors);
+    2 bad input (nothing is run or written)."""
     from ..agent.factory import build_agent
     from ..bench.records import RecordLog, latest
     from ..bench.runner import check_run_config, parse_seeds, run_eval
@@ -188,23 +197,28 @@ def eval_(
     seed_list = parse_seeds(seeds) if suite == "miniwob" else [None]
     tags = dict(t.split("=", 1) for t in (tag or []) if "=" in t)
     out = output or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
-    check_run_config(out, {"suite": suite, **cfg.model_dump()}, tags)
+    _check_models(cfg)
+    check_writable(out)
     jobs = [(t, sd) for t in ids for sd in seed_list]
-    log = RecordLog(out / "episodes.jsonl")
-    already = len({(suite, t, sd) for t, sd in jobs} & log.done_keys())
-    if already:
-        console.print(f"resuming: {already} of {len(jobs)} episodes already done in {out}")
     with console.status("loading models…"):
         agent = build_agent(cfg)
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[last]}"),
-                  TimeElapsedColumn(), console=console) as progress:
-        bar = progress.add_task(suite, total=len(jobs), completed=already, last="")
+    with OutputLock(out, "eval"):
+        check_run_config(out, {"suite": suite, **cfg.model_dump()}, tags)
+        log = RecordLog(out / "episodes.jsonl")
+        already = len({(suite, t, sd) for t, sd in jobs} & log.done_keys())
+        if already:
+            console.print(f"resuming: {already} of {len(jobs)} episodes already done in {out}")
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TextColumn("{task.fields[last]}"), TimeElapsedColumn(), console=console) as progress:
+            bar = progress.add_task(suite, total=len(jobs), completed=already, last="")
 
-        def on_record(rec) -> None:
-            mark = "✓" if rec.success else ("!" if rec.error else "✗")
-            progress.update(bar, advance=1, last=f"{mark} {rec.task_id}" + (f" seed {rec.seed}" if rec.seed is not None else ""))
+            def on_record(rec) -> None:
+                mark = "✓" if rec.success else ("!" if rec.error else "✗")
+                progress.update(bar, advance=1,
+                                last=f"{mark} {rec.task_id}" + (f" seed {rec.seed}" if rec.seed is not None else ""))
 
-        run_eval(s, lambda: agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record)
+            run_eval(s, lambda: agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record,
+                     max_consecutive_errors=max_consecutive_errors or None)
     wanted = {(suite, t, sd) for t, sd in jobs}
     records = [r for r in latest(log.read()) if r.key in wanted]
     console.print(summary_table(records))
@@ -213,6 +227,24 @@ def eval_(
 
         console.print(to_rich([load_run(out)], {}))
     console.print(f"records: {log.path}\nreport:  planact report {out}")
+    failed = [r for r in records if r.status == "error"]
+    if failed and not allow_errors:
+        console.print(f"[red]{len(failed)} of {len(records)} episodes ended in error (first: {failed[0].task_id}: "
+                      f"{failed[0].error}); run again to retry them, or pass --allow-errors[/red]", highlight=False)
+        raise typer.Exit(1)
+
+
+def _check_models(cfg: PlanActConfig) -> None:
+    """Every model the agent will load is checked before anything runs (UsageError otherwise)."""
+    from ..llm.registry import check_spec
+
+    specs = [cfg.models.executor]
+    if not cfg.agent.no_planner:
+        specs.append(cfg.models.planner)
+        if cfg.agent.replan == "every-step":
+            specs.append(cfg.models.replanner or cfg.models.planner)
+    for spec in dict.fromkeys(specs):
+        check_spec(spec)
 
 
 def _csv(text: Optional[str]) -> list[str]:
@@ -405,7 +437,21 @@ _register_groups()
 
 
 def main() -> None:
-    app()
+    """The `planact` command: bad input is one line on stderr and exit code 2, with nothing run."""
+    import sys
+
+    from ..bench.runner import InfrastructureError
+    from ..errors import USAGE_EXIT, UsageError
+    from ..llm.base import LLMError
+
+    try:
+        app()
+    except (UsageError, LLMError) as err:
+        print(f"planact: error: {err}", file=sys.stderr)
+        sys.exit(USAGE_EXIT)
+    except InfrastructureError as err:
+        print(f"planact: {err}", file=sys.stderr)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -44,13 +44,13 @@ def _common(out, model, concurrency, workers, ray, seed, prompt_dir, max_tokens)
 
 
 def _run(cfg: PlanActConfig, stages: list[str]) -> None:
+    from ..outdir import OutputLock
     from ..synth.context import StageContext
     from ..synth.pipeline import STAGES
 
     out = Path(cfg.synth.out)
-    out.mkdir(parents=True, exist_ok=True)
     all_stats = []
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+    with OutputLock(out, "synth run"), Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   console=console, transient=False) as progress:
         ctx = StageContext(cfg, progress=PhaseBars(progress))
         for name in stages:

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import PlanActConfig, TrainSettings
+from ..errors import UsageError
 from ..llm.registry import role_spec
 from ..synth.engine import ModelCache, Progress
 from . import data as data_phase
@@ -27,7 +28,7 @@ from .validate import rate, run_validation, validation_counts, validation_protoc
 Log = Callable[[str], None]
 
 
-class LearnError(ValueError):
+class LearnError(UsageError):
     """A configuration the loop refuses (reserved seeds, a changed config on resume...)."""
 
 

@@ -17,6 +17,7 @@ class RetryPolicy:
     max_retries: int = 5
     initial_delay_s: float = 1.0
     max_delay_s: float = 30.0
+    max_total_s: float = 60.0  # no retry starts once this much time has gone on one call
 
     def delay(self, attempt: int) -> float:
         base = min(self.max_delay_s, self.initial_delay_s * 2**attempt)
@@ -67,6 +68,7 @@ class OpenAIBackend:
 
     def _call(self, fn, **kwargs):
         attempt = 0
+        started = time.monotonic()
         while True:
             try:
                 return fn(**kwargs)
@@ -74,9 +76,12 @@ class OpenAIBackend:
                 if not self._retryable(err):
                     status = getattr(err, "status_code", None)
                     raise LLMError(f"{self.name}: request rejected ({status}): {err}") from err
-                if attempt >= self.retry.max_retries:
-                    raise LLMError(f"{self.name}: gave up after {attempt + 1} attempts: {err}") from err
-                self.sleep(self.retry.delay(attempt))
+                wait = self.retry.delay(attempt)
+                spent = time.monotonic() - started
+                if attempt >= self.retry.max_retries or spent + wait > self.retry.max_total_s:
+                    raise LLMError(f"{self.name}: gave up after {attempt + 1} attempts in {spent:.0f} s: "
+                                   f"{err}") from err
+                self.sleep(wait)
                 attempt += 1
 
     def _content(self, m: ChatMessage):
@@ -154,6 +159,7 @@ def from_spec(provider: str, target: str, model: str | None, options: dict[str, 
         timeout_s=float(options.get("timeout", 120)),
         grammar_field=options.get("grammar_field"),
         accepts_images=options.get("vision", "1" if provider == "openai" else "0") in ("1", "true", "yes"),
+        retry=RetryPolicy(max_retries=int(options.get("retries", 5)), max_total_s=float(options.get("retry_s", 60))),
     )
 
 

@@ -178,3 +178,37 @@ def describe_backends() -> list[BackendInfo]:
         BackendInfo("openai-compatible", "openai-compatible:http://localhost:8000/v1#model", True,
                     "vLLM, SGLang, Ollama, llama.cpp server; ?mode=completions&template=chatml for prefills"),
     ]
+
+
+def check_spec(spec: str, probe_timeout_s: float = 5.0) -> None:
+    """Before any episode: a spec that cannot work is a UsageError naming what to fix (a bad spec, a
+    local model that is not there, `openai:` with no key, an OpenAI-compatible server that does
+    not answer within `probe_timeout_s`). Loads nothing."""
+    import os
+    import urllib.error
+    import urllib.request
+
+    from ..errors import UsageError
+
+    parsed = ModelSpec.parse(spec)
+    if parsed.provider in ("local", "hf", "llamacpp"):
+        try:
+            resolve_local_path(parsed.target)
+        except (LLMError, FileNotFoundError) as err:
+            raise UsageError(str(err)) from None
+    elif parsed.provider == "openai":
+        key_env = parsed.options.get("api_key_env", "OPENAI_API_KEY")
+        if not os.environ.get(key_env):
+            raise UsageError(f"{spec} needs an API key: set ${key_env}")
+    elif parsed.provider == "openai-compatible" and probe_timeout_s > 0:
+        url = parsed.target.rstrip("/") + "/models"
+        key = os.environ.get(parsed.options.get("api_key_env", "OPENAI_API_KEY"))
+        req = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"} if key else {})
+        try:
+            with urllib.request.urlopen(req, timeout=probe_timeout_s):  # noqa: S310 - the user's endpoint
+                pass
+        except urllib.error.HTTPError:
+            pass  # it answers: a server without /models, or one that wants a key, is still up
+        except (urllib.error.URLError, OSError) as err:
+            reason = getattr(err, "reason", err)
+            raise UsageError(f"cannot reach the model server {parsed.target} ({reason}): is it running?") from None

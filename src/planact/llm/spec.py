@@ -16,10 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from urllib.parse import parse_qsl
 
+from ..errors import UsageError
+
 PROVIDERS = ("local", "hf", "llamacpp", "openai", "openai-compatible", "scripted")
 
 
-class ModelSpecError(ValueError):
+class ModelSpecError(UsageError):
     pass
 
 
