@@ -45,6 +45,8 @@ class AgentSettings(_Strict):
     replan: Literal["every-step", "never"] = "every-step"
     cot: bool = False
     max_steps: int = Field(25, ge=1, le=10_000)
+    episode_timeout_s: float = Field(1800.0, ge=0, description="an episode still running after this long ends "
+                                     "as `timeout` (checked between steps; 0: no limit)")
     max_repeats: int = Field(3, ge=1)
     avoid_futile: bool = Field(False, description="an action that left the page unchanged is left out of the "
                                "executor's grammar on that same page (grammar backends); episodes that would end "
@@ -71,6 +73,11 @@ class BrowserSettings(_Strict):
     screenshots: bool = True
     viewport_only: bool = False
     token_budget: int = Field(4000, ge=100)
+    page_timeout_s: float = Field(60.0, ge=0, description="each call into the page (observe, act, a task's "
+                                  "reset and scoring) ends within this long; a hung page's browser is restarted "
+                                  "and the episode ends as `timeout` (0: no limit)")
+    observe_max_ms: int = Field(3000, ge=50, description="the observation's page walk stops after this long "
+                                "(a huge page), marked as cut")
 
 
 # ---------------------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
     a = cfg.agent
     return AgentConfig(
         use_planner=not a.no_planner, replan=a.replan, cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
-        avoid_futile=a.avoid_futile,
+        avoid_futile=a.avoid_futile, episode_timeout_s=a.episode_timeout_s,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
         temperature=a.temperature, use_grammar=a.grammar,
         grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit,

@@ -10,6 +10,7 @@ from typing import Any, Literal, Protocol
 
 from ..llm.base import LLM
 from ..web.actions import Action
+from ..web.browser import PageHung
 from ..web.env import ActionResult
 from ..web.observation import Observation
 from .explore import draw
@@ -35,6 +36,7 @@ class AgentConfig:
     replan: Literal["every-step", "never"] = "every-step"
     cot: bool = False
     max_steps: int = 25
+    episode_timeout_s: float = 1800.0  # checked before each step; 0 = no limit
     max_repeats: int = 3  # identical action, page unchanged, this many times in a row = loop
     # an action that left the page unchanged is not offered again on that same page (grammar backends)
     avoid_futile: bool = False
@@ -71,6 +73,8 @@ def history_text(steps: list[StepRecord]) -> str:
             lines.append(f"  on: {rec.snippet or ''}")
         if rec.action_error:
             lines.append(f"  failed: {rec.action_error}")
+        if rec.page_notice:
+            lines.append(f"  page: {rec.page_notice}")
     return "\n".join(lines)
 
 
@@ -139,6 +143,9 @@ class PlanActAgent:
         started = time.perf_counter()
         try:
             self._run(env, task, traj, emit)
+        except PageHung as err:  # the browser was killed; the trace keeps what happened before
+            traj.status, traj.error = "timeout", str(err)
+            emit("error", {"error": traj.error})
         except Exception as err:  # noqa: BLE001 - the trace keeps what happened before the failure
             traj.status, traj.error = "error", f"{type(err).__name__}: {err}"
             emit("error", {"error": traj.error})
@@ -162,7 +169,12 @@ class PlanActAgent:
         rng = random.Random(f"{cfg.explore_seed}:{task}")  # exploration's draws: reproducible per episode
         acted: list[Action] = []  # what exploration steers away from repeating
         futile: dict[str, set[tuple[str, int | None]]] = {}  # page digest -> actions that did not change it
+        deadline = time.perf_counter() + cfg.episode_timeout_s if cfg.episode_timeout_s else None
         for index in range(1, cfg.max_steps + 1):
+            if deadline is not None and time.perf_counter() > deadline:
+                traj.status, traj.error = "timeout", f"the episode time limit ({cfg.episode_timeout_s:g} s) was reached"
+                emit("error", {"error": traj.error})
+                break
             variables = executor_variables(task, plan.render() if plan else "", traj.steps, feedback, obs.url,
                                            obs.html)
             explored = draw(obs, task, cfg.explore, rng, acted)
@@ -193,6 +205,7 @@ class PlanActAgent:
             result = env.act(action)
             rec.act_s = result.elapsed_s
             rec.action_error = result.error
+            rec.page_notice = result.notice
             feedback = result.error
             emit("action", {"step": index, "action": rec.action, "raw": out.raw, "error": result.error})
             t0 = time.perf_counter()

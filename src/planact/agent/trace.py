@@ -47,6 +47,7 @@ class StepRecord:
     snippet: str | None = None  # the acted-on element in context: what the history shows later
     parse_error: str | None = None
     action_error: str | None = None
+    page_notice: str | None = None  # what the page did meanwhile (a dialog that was dismissed)
     plan_version: int | None = None  # index into Trajectory.plans
     explored: str | None = None  # the action type exploration narrowed this step to, if it did
     observe_s: float = 0.0

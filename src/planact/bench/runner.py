@@ -15,7 +15,7 @@ from ..agent.loop import Event, PlanActAgent
 from ..agent.trace import Trajectory
 from ..config import PlanActConfig
 from ..errors import UsageError
-from ..web.browser import BrowserOptions, BrowserSession
+from ..web.browser import BrowserOptions, BrowserSession, PageHung
 from ..web.env import BrowserEnv
 from ..web.observation import ObservationOptions
 from .records import EpisodeRecord, RecordLog
@@ -33,8 +33,9 @@ class RunSettings:
         b = cfg.browser
         return cls(
             browser=BrowserOptions(headless=b.headless, executable_path=b.executable_path,
-                                   allow_domains=b.allow_domains),
-            observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only),
+                                   allow_domains=b.allow_domains, page_timeout_s=b.page_timeout_s),
+            observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only,
+                                           max_ms=b.observe_max_ms),
             screenshots=b.screenshots,
         )
 
@@ -52,21 +53,25 @@ def play_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: s
     traj = Trajectory(task="", suite=suite.name, task_id=task_id, seed=seed)
     try:
         session.ensure_alive()
-        instance = suite.reset(session, task_id, seed)
+        with session.watchdog("loading the task"):
+            instance = suite.reset(session, task_id, seed)
         traj.task, traj.start_url = goal or instance.goal, instance.start_url
         if goal and goal != instance.goal:
             traj.score_details["task_goal"] = instance.goal
         env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
                          screenshots=settings.screenshots, done_check=lambda: suite.finished(session, instance))
         agent.run(env, traj.task, on_event, traj)
-        if traj.status != "error":
-            score = suite.score(session, instance, traj.answer)
+        if traj.status not in ("error", "timeout"):
+            with session.watchdog("scoring the episode"):
+                score = suite.score(session, instance, traj.answer)
             if score is not None:
                 traj.reward, traj.raw_reward, traj.success = score.reward, score.raw_reward, score.success
                 traj.score_details.update(score.details)
+    except PageHung as err:  # loading or scoring hung: the page's fault, not the infrastructure's
+        traj.status, traj.error = "timeout", str(err)
     except Exception as err:  # noqa: BLE001 - recorded, never fatal to an eval
         traj.status, traj.error = "error", f"{type(err).__name__}: {err}"
-    if traj.status == "error" and not session.alive():
+    if traj.status in ("error", "timeout") and not session.alive():
         session.restart()
     return traj
 

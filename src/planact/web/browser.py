@@ -5,6 +5,11 @@ from __future__ import annotations
 import fnmatch
 import os
 import shutil
+import signal
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
@@ -23,6 +28,11 @@ class BrowserError(RuntimeError):
     pass
 
 
+class PageHung(BrowserError):
+    """A page did not answer within its time limit (a script that never yields, a dialog loop); the
+    browser was killed and is restarted on next use."""
+
+
 @dataclass
 class BrowserOptions:
     headless: bool = True
@@ -34,6 +44,9 @@ class BrowserOptions:
     allow_domains: list[str] = field(default_factory=list)
     navigation_timeout_ms: int = 30000
     action_timeout_ms: int = 5000
+    # Every call that runs page code or waits on the page (observe, act, a task's reset, done check and
+    # scoring) ends within this many seconds: a page that hangs has its browser killed and restarted.
+    page_timeout_s: float = 60.0
     storage_state: str | None = None
 
 
@@ -65,8 +78,11 @@ class BrowserSession:
         self._context = None
         self._page = None
         self.refused_navigations: list[str] = []
+        self.dialogs: list[str] = []  # "alert: text" for each dialog the page opened (each is dismissed)
         self.restarts = 0
         self._crashed = False
+        self._marker = ""
+        self._hung: str | None = None
 
     # lifecycle -----------------------------------------------------------------------------
     def start(self) -> "BrowserSession":
@@ -75,9 +91,11 @@ class BrowserSession:
         if self._pw is None:
             self._pw = sync_playwright().start()
         exe = find_chromium(self.options.executable_path)
+        # a flag Chromium ignores, so that a watchdog can find (and kill) this browser's process
+        self._marker = f"--planact-session={uuid.uuid4().hex}"
         try:
             self._browser = self._pw.chromium.launch(
-                headless=self.options.headless, executable_path=exe, args=CHROMIUM_FLAGS
+                headless=self.options.headless, executable_path=exe, args=[*CHROMIUM_FLAGS, self._marker]
             )
         except Exception as err:  # noqa: BLE001 - rewritten as a clear message
             raise BrowserError(
@@ -111,9 +129,73 @@ class BrowserSession:
         self._page = self._context.new_page()
         self._crashed = False
         self._page.on("crash", self._on_crash)
+        self._page.on("dialog", self._on_dialog)
 
     def _on_crash(self, *_: object) -> None:
         self._crashed = True
+
+    def _on_dialog(self, dialog) -> None:  # noqa: ANN001 - playwright's Dialog
+        """alert / confirm / prompt are dismissed, beforeunload accepted (the navigation goes on);
+        each is recorded so the agent can be told."""
+        self.dialogs.append(f"{dialog.type}: {dialog.message[:200]}")
+        try:
+            if dialog.type == "beforeunload":
+                dialog.accept()
+            else:
+                dialog.dismiss()
+        except Exception:  # noqa: BLE001 - the page may be gone already
+            pass
+
+    # time limits ------------------------------------------------------------------------------
+    @contextmanager
+    def watchdog(self, what: str, seconds: float | None = None) -> Iterator[None]:
+        """Bound a call into the page: past `seconds` (default page_timeout_s) the browser process is
+        killed from another thread (Playwright's own calls cannot be interrupted, and page.evaluate has
+        no timeout), the blocked call fails, and PageHung says what hung. The next use restarts it."""
+        limit = self.options.page_timeout_s if seconds is None else seconds
+        if not limit or limit <= 0:
+            yield
+            return
+        fired = threading.Event()
+
+        def kill() -> None:
+            fired.set()
+            self._kill_browser()
+
+        timer = threading.Timer(limit, kill)
+        timer.daemon = True
+        timer.start()
+        try:
+            yield
+        except Exception as err:
+            if fired.is_set():
+                self._crashed = True
+                raise PageHung(f"the page did not respond within {limit:g} s while {what}; "
+                               "its browser was restarted") from err
+            raise
+        finally:
+            timer.cancel()
+        if fired.is_set():  # the call returned just as the limit passed: the browser is gone anyway
+            self._crashed = True
+            raise PageHung(f"the page did not respond within {limit:g} s while {what}; its browser was restarted")
+
+    def _kill_browser(self) -> None:
+        needle = self._marker.encode()
+        if not needle:
+            return
+        for pid in os.listdir("/proc"):
+            if not pid.isdigit():
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as f:
+                    args = f.read().split(b"\0")
+            except OSError:
+                continue
+            if needle in args:
+                try:
+                    os.kill(int(pid), signal.SIGKILL)
+                except OSError:
+                    pass
 
     def _route(self, route, request) -> None:
         if request.is_navigation_request() and not host_allowed(request.url, self.options.allow_domains):

@@ -18,6 +18,7 @@ class ActionResult:
     error: str | None = None
     url: str = ""
     elapsed_s: float = 0.0
+    notice: str | None = None  # what the page did that the agent should know (a dialog it dismissed)
 
 
 class ActionFailed(Exception):
@@ -50,21 +51,31 @@ class BrowserEnv:
         self._done_check = done_check
 
     def finished(self) -> bool:
-        return bool(self._done_check and self._done_check())
+        if not self._done_check:
+            return False
+        with self.session.watchdog("checking whether the task is done"):
+            return bool(self._done_check())
 
     @property
     def page(self):
         return self.session.page
 
     def observe(self) -> Observation:
+        """The page as simplified HTML; bounded in time (options.max_ms for the walk, the session's
+        page_timeout_s for everything) as well as in tokens."""
+        with self.session.watchdog("observing the page"):
+            return self._observe()
+
+    def _observe(self) -> Observation:
         page = self.page
         if self.image_wait_ms > 0:
             try:
                 page.evaluate(self._images_script, self.image_wait_ms)
             except Exception:  # noqa: BLE001 - a page that navigates meanwhile is observed as it is
                 pass
-        raw = page.evaluate(self._script, {"viewportOnly": self.obs_options.viewport_only,
-                                           "maxText": self.obs_options.max_text})
+        o = self.obs_options
+        raw = page.evaluate(self._script, {"viewportOnly": o.viewport_only, "maxText": o.max_text,
+                                           "maxMs": o.max_ms, "maxChars": o.token_budget * 8})
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
         if self.screenshots:
             try:
@@ -74,6 +85,16 @@ class BrowserEnv:
         return obs
 
     def act(self, action: Action) -> ActionResult:
+        dialogs_before = len(self.session.dialogs)
+        with self.session.watchdog(f"carrying out {action.name}"):
+            result = self._act(action)
+        shown = self.session.dialogs[dialogs_before:]
+        if shown:
+            more = f" (and {len(shown) - 1} more)" if len(shown) > 1 else ""
+            result.notice = f"the page opened a dialog, which was dismissed: {shown[0]}{more}"
+        return result
+
+    def _act(self, action: Action) -> ActionResult:
         start = time.perf_counter()
         refused_before = len(self.session.refused_navigations)
         try:

@@ -31,6 +31,7 @@ class ObservationOptions:
     token_budget: int = 6000
     viewport_only: bool = False
     max_text: int = 300
+    max_ms: int = 3000  # the page walk stops after this long (a 60,000-element page), marked as cut
 
 
 @dataclass
@@ -101,11 +102,18 @@ def build_observation(
     if tokens > options.token_budget:
         html, elements, tokens = _truncate(html, elements, options.token_budget, count_tokens)
         truncated = True
+    elif raw.get("cut"):  # the walk stopped early (time or size): say so, as a token cut does
+        html = html + "\n" + CUT_MARKER.format(reason=raw["cut"], shown=len(elements))
+        tokens = count_tokens(html)
+        truncated = True
     return Observation(
         url=url, title=title, html=html, elements=elements, raw_html_chars=raw["rawChars"], tokens=tokens,
         truncated=truncated, scroll_y=raw.get("scrollY", 0.0), page_height=raw.get("pageHeight", 0.0),
         viewport_height=raw.get("viewportHeight", 0.0),
     )
+
+
+CUT_MARKER = "<!-- planact: observation stopped early ({reason}); the first {shown} elements are shown -->"
 
 
 def _truncate(html: str, elements: dict[int, ElementInfo], budget: int, count: Callable[[str], int]):

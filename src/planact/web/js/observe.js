@@ -1,5 +1,6 @@
 // Simplified-HTML observation of the current page (planact). Called as a function with options:
-//   {viewportOnly: bool, maxText: int}
+//   {viewportOnly: bool, maxText: int, maxMs: int, maxChars: int}
+// The walk stops after maxMs milliseconds or maxChars characters of output (a huge page), and says so.
 // Every element kept gets a numeric id stored in the attribute data-planact-id, so the same DOM
 // node keeps its id across observations. Returns {html, elements, rawChars}.
 (opts) => {
@@ -14,6 +15,10 @@
   const KEEP_ATTRS = ['type', 'name', 'placeholder', 'aria-label', 'title', 'alt', 'role', 'href', 'fill',
     'aria-expanded', 'aria-selected', 'aria-checked', 'disabled', 'readonly', 'contenteditable'];
   const maxText = opts.maxText || 300;
+  const maxMs = opts.maxMs || 3000, maxChars = opts.maxChars || 400000;
+  const t0 = performance.now();
+  let cut = null;
+  let visited = 0;
   const vw = window.innerWidth, vh = window.innerHeight;
   let next = window.__planactNextId || 1;
   const out = [];
@@ -82,6 +87,9 @@
   }
 
   function walk(el, parentId) {
+    if (cut) return;
+    if ((++visited & 63) === 0 && performance.now() - t0 > maxMs) { cut = `time limit ${maxMs} ms`; return; }
+    if (len > maxChars) { cut = `size limit ${maxChars} characters`; return; }
     if (SKIP.has(el.tagName) || el.id === 'sync-task-cover') return;
     if (!visible(el)) return;
     const st = getComputedStyle(el);
@@ -136,6 +144,7 @@
     html: out.join(''),
     elements,
     rawChars: document.documentElement.outerHTML.length,
+    cut,
     scrollY: window.scrollY,
     pageHeight: document.documentElement.scrollHeight,
     viewportHeight: vh,
