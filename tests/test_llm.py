@@ -97,6 +97,27 @@ def test_grammar_is_sent_where_the_server_takes_it(server):
     assert "guided_grammar" not in server.requests[1][1] and "grammar ignored" in g.notes[0]
 
 
+@pytest.mark.parametrize("pages,field,who", [
+    ({"/props": {"default_generation_settings": {}, "total_slots": 1}}, "grammar", "llama.cpp server"),
+    ({"/get_server_info": {"tokenizer_path": "x", "version": "0.4"}}, "ebnf", "SGLang"),
+    ({"/version": {"version": "0.6.3"}}, "guided_grammar", "vLLM"),
+    ({}, None, "did not say"),
+])
+def test_the_grammar_field_is_detected_from_what_the_server_is(pages, field, who):
+    server = FakeServer(pages=pages)
+    try:
+        m = load_model(f"openai-compatible:{server.url}#m")  # grammar_field=auto by default
+        g = m.generate(MSGS, GenerationOptions(grammar='root ::= "x"'))
+        body = server.requests[0][1]
+        if field:
+            assert body[field] == 'root ::= "x"' and g.notes[0] == f"grammar sent as {field!r} ({who}, detected from " \
+                f"{next(iter(pages))})"
+        else:
+            assert not {"grammar", "ebnf", "guided_grammar"} & set(body) and who in g.notes[0]
+    finally:
+        server.close()
+
+
 def test_spec_without_model_name_asks_the_server(server):
     m = load_model(f"openai-compatible:{server.url}")
     assert m.model == "served-model"

@@ -11,7 +11,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 class FakeServer:
     """An OpenAI-compatible server whose answers are scripted per request."""
 
-    def __init__(self, stop_after: int | None = None) -> None:
+    def __init__(self, stop_after: int | None = None, pages: dict[str, dict] | None = None) -> None:
+        self.pages = pages or {}  # GET path -> JSON, e.g. {"/props": {...}} to look like llama.cpp's server
         self.requests: list[tuple[str, dict]] = []
         self.statuses: list[int] = []
         self.stop_after = stop_after
@@ -30,6 +31,10 @@ class FakeServer:
                 self.wfile.write(data)
 
             def do_GET(self):
+                if self.path in outer.pages:
+                    return self._send(200, outer.pages[self.path])
+                if not self.path.endswith("/models"):
+                    return self._send(404, {"error": "not found"})
                 self._send(200, {"object": "list", "data": [{"id": "served-model", "object": "model",
                                                               "created": 0, "owned_by": "me"}]})
 

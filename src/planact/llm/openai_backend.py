@@ -36,7 +36,8 @@ class OpenAIBackend:
     template: str = "chatml"
     timeout_s: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    # Name of the request field that carries a GBNF grammar on this server (vLLM: guided_grammar).
+    # Name of the request field that carries a GBNF grammar on this server (llama.cpp server: grammar,
+    # vLLM: guided_grammar, SGLang: ebnf); "auto": asked of the server on the first call that has a grammar.
     grammar_field: str | None = None
     # Whether the served model takes images (hosted OpenAI models do; say ?vision=1 for others).
     accepts_images: bool = False
@@ -56,6 +57,8 @@ class OpenAIBackend:
             max_retries=0,  # retries are ours, so that every backend retries the same way
         )
         self._render = get_template(self.template) if self.mode == "completions" else None
+        self._grammar_how = "set in the spec" if self.grammar_field not in (None, "auto") else \
+            "hosted OpenAI takes no grammar" if self.base_url is None else "no grammar field known"
 
     def count_tokens(self, text: str) -> int:
         return approx_tokens(text)
@@ -99,10 +102,13 @@ class OpenAIBackend:
         extra: dict = {}
         notes: list[str] = []
         if opts.grammar:
+            if self.grammar_field == "auto":
+                self.grammar_field, self._grammar_how = detect_grammar_field(self.base_url)
             if self.grammar_field:
                 extra[self.grammar_field] = opts.grammar
+                notes.append(f"grammar sent as {self.grammar_field!r} ({self._grammar_how})")
             else:
-                notes.append("grammar ignored: set ?grammar_field=... for this server")
+                notes.append(f"grammar ignored: {self._grammar_how}; set ?grammar_field=... for this server")
         common = dict(
             model=self.model,
             max_tokens=opts.max_tokens,
@@ -157,10 +163,42 @@ def from_spec(provider: str, target: str, model: str | None, options: dict[str, 
         mode=options.get("mode", "chat"),
         template=options.get("template", "chatml"),
         timeout_s=float(options.get("timeout", 120)),
-        grammar_field=options.get("grammar_field"),
+        grammar_field=options.get("grammar_field", "auto" if provider == "openai-compatible" else None) or None,
         accepts_images=options.get("vision", "1" if provider == "openai" else "0") in ("1", "true", "yes"),
         retry=RetryPolicy(max_retries=int(options.get("retries", 5)), max_total_s=float(options.get("retry_s", 60))),
     )
+
+
+def detect_grammar_field(base_url: str | None, timeout_s: float = 3.0) -> tuple[str | None, str]:
+    """Which request field carries a GBNF grammar on this server, from what the server says it is:
+    llama.cpp's server answers /props, SGLang /get_server_info, vLLM /version. (field, how it was told)."""
+    import json
+    import urllib.error
+    import urllib.request
+
+    if not base_url:
+        return None, "hosted OpenAI takes no grammar"
+    root = base_url.rstrip("/")
+    root = root[: -len("/v1")] if root.endswith("/v1") else root
+
+    def get(path: str) -> dict | None:
+        try:
+            with urllib.request.urlopen(root + path, timeout=timeout_s) as r:  # noqa: S310 - the user's server
+                data = json.loads(r.read(200_000) or b"null")
+                return data if isinstance(data, dict) else None
+        except (urllib.error.URLError, OSError, ValueError):
+            return None
+
+    props = get("/props")
+    if props and ("default_generation_settings" in props or "total_slots" in props):
+        return "grammar", "llama.cpp server, detected from /props"
+    info = get("/get_server_info")
+    if info and ("sglang" in json.dumps(info).lower() or "tokenizer_path" in info):
+        return "ebnf", "SGLang, detected from /get_server_info"
+    version = get("/version")
+    if version and isinstance(version.get("version"), str):
+        return "guided_grammar", "vLLM, detected from /version"
+    return None, "the server did not say which grammar field it takes"
 
 
 def _first_served_model(base_url: str, api_key: str | None) -> str:

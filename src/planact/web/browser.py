@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import json
 import os
 import shutil
 import signal
@@ -11,7 +12,7 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from urllib.parse import urlparse
+from urllib.parse import urljoin, urlparse
 
 CHROMIUM_FLAGS = [
     "--disable-gpu",
@@ -78,6 +79,7 @@ class BrowserSession:
         self._context = None
         self._page = None
         self.refused_navigations: list[str] = []
+        self.refused_requests: list[str] = []  # subresources, fetch, beacons, websockets to hosts not allowed
         self.dialogs: list[str] = []  # "alert: text" for each dialog the page opened (each is dismissed)
         self.restarts = 0
         self._crashed = False
@@ -121,11 +123,14 @@ class BrowserSession:
         self._context = self._browser.new_context(
             viewport={"width": self.options.viewport_width, "height": self.options.viewport_height},
             storage_state=storage_state or self.options.storage_state,
+            # a service worker's requests would not pass the allow-list's route
+            service_workers="block" if self.options.allow_domains else "allow",
         )
         self._context.set_default_timeout(self.options.action_timeout_ms)
         self._context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
         if self.options.allow_domains:
             self._context.route("**/*", self._route)
+            self._context.route_web_socket("**/*", self._route_ws)
         self._page = self._context.new_page()
         self._crashed = False
         self._page.on("crash", self._on_crash)
@@ -198,11 +203,67 @@ class BrowserSession:
                     pass
 
     def _route(self, route, request) -> None:
-        if request.is_navigation_request() and not host_allowed(request.url, self.options.allow_domains):
-            self.refused_navigations.append(request.url)
-            route.abort("blockedbyclient")
+        """The allow-list at the network layer: every request of the context (navigations, frames,
+        popups, images, scripts, fetch, beacons) passes here. A request for a host not on the list never
+        leaves the browser: a navigation is answered 204 (the page stays where it was), anything else is
+        aborted. Redirects are followed here, hop by hop, so that no hop reaches a forbidden host."""
+        url = request.url
+        if not url.startswith(("http://", "https://")):
+            route.continue_()  # file:, data:, blob: stay in the browser
+            return
+        navigation = request.is_navigation_request() and self._top_level(request)
+        if not host_allowed(url, self.options.allow_domains):
+            self._refuse(route, url, navigation)
+            return
+        try:
+            response = route.fetch(max_redirects=0)
+        except Exception:  # noqa: BLE001 - the page went away, or the host does not answer
+            route.abort("failed")
+            return
+        location = response.headers.get("location")
+        if 300 <= response.status < 400 and location:
+            target = urljoin(url, location)
+            if not host_allowed(target, self.options.allow_domains):
+                self._refuse(route, target, navigation)
+                return
+            if navigation:  # the browser would follow this hop unseen: make it a new, routed navigation
+                cookie = {k: v for k, v in response.headers.items() if k.lower() == "set-cookie"}
+                route.fulfill(status=200, content_type="text/html", headers=cookie,
+                              body=f"<script>location.replace({json.dumps(target)})</script>")
+                return
+            for _ in range(20):  # a subresource: follow the chain here, checking every hop
+                response = route.fetch(url=target, max_redirects=0)
+                location = response.headers.get("location")
+                if not (300 <= response.status < 400 and location):
+                    break
+                target = urljoin(target, location)
+                if not host_allowed(target, self.options.allow_domains):
+                    self._refuse(route, target, navigation)
+                    return
+        route.fulfill(response=response)
+
+    @staticmethod
+    def _top_level(request) -> bool:  # noqa: ANN001
+        """A page's own navigation (not a frame's): refusing it keeps the page where it was."""
+        try:
+            return request.frame.parent_frame is None
+        except Exception:  # noqa: BLE001 - a popup's first request may have no frame yet
+            return True
+
+    def _route_ws(self, ws) -> None:  # noqa: ANN001 - playwright's WebSocketRoute
+        if host_allowed(ws.url.replace("ws", "http", 1), self.options.allow_domains):
+            ws.connect_to_server()
         else:
-            route.continue_()
+            self.refused_requests.append(ws.url)
+            ws.close()
+
+    def _refuse(self, route, url: str, navigation: bool) -> None:  # noqa: ANN001
+        if navigation:
+            self.refused_navigations.append(url)
+            route.fulfill(status=204, body="")  # no content: the browser stays on the page it was on
+        else:
+            self.refused_requests.append(url)
+            route.abort("blockedbyclient")
 
     @property
     def page(self):
@@ -257,4 +318,13 @@ class BrowserSession:
     def goto(self, url: str) -> None:
         if not host_allowed(url, self.options.allow_domains):
             raise BrowserError(f"navigation to {url} refused: not in the allowed domains {self.options.allow_domains}")
-        self.page.goto(url, wait_until="domcontentloaded")
+        before = len(self.refused_navigations)
+        try:
+            self.page.goto(url, wait_until="domcontentloaded")
+        except Exception:
+            if len(self.refused_navigations) == before:
+                raise
+        refused = self.refused_navigations[before:]
+        if refused:
+            raise BrowserError(f"{url} redirects to {refused[-1]}, which is not in the allowed domains "
+                               f"{self.options.allow_domains}")

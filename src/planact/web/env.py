@@ -49,6 +49,7 @@ class BrowserEnv:
         self._script = page_script("observe")
         self._images_script = page_script("images")
         self._done_check = done_check
+        self._refusals_seen = len(session.refused_navigations)
 
     def finished(self) -> bool:
         if not self._done_check:
@@ -96,7 +97,7 @@ class BrowserEnv:
 
     def _act(self, action: Action) -> ActionResult:
         start = time.perf_counter()
-        refused_before = len(self.session.refused_navigations)
+        refused_before = self._refusals_seen  # also those the page itself tried since the last action
         try:
             self._do(action)
             self._settle(self.type_settle_ms if action.name == "Type" else self.settle_ms)
@@ -106,6 +107,7 @@ class BrowserEnv:
             msg = str(err).split("\n")[0]
             return ActionResult(False, f"{action.name} failed: {msg}", self.page.url, time.perf_counter() - start)
         refused = self.session.refused_navigations[refused_before:]
+        self._refusals_seen = len(self.session.refused_navigations)
         if refused:
             if self.page.url.startswith("chrome-error://"):  # leave Chromium's error page
                 try:
