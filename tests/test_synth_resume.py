@@ -81,3 +81,39 @@ def test_queries_stage_killed_mid_run_resumes(tmp_path):
     final = RecordStore(out / "queries.jsonl").read()
     kept_gen = [r for r in recs if r.kept]
     assert Counter(r.unit for r in final) == Counter(r.id for r in kept_gen)  # each candidate filtered once
+
+
+class _DeadAfter:
+    """A worker whose infrastructure dies after `ok` units (a model server that went away)."""
+
+    def __init__(self, ok: int) -> None:
+        self.ok = ok
+
+    def __call__(self, models):  # noqa: ANN001 - the factory protocol
+        return self
+
+    def process(self, unit):  # noqa: ANN001
+        from planact.synth.engine import UnitFailed
+        from planact.synth.records import Provenance, new_record
+
+        if self.ok <= 0:
+            raise UnitFailed(f"{unit.key}: connection refused")
+        self.ok -= 1
+        return [new_record("s", unit.key, 0, Provenance(stage="s"), {"n": unit.key})]
+
+    def close(self) -> None:
+        pass
+
+
+def test_a_stage_stops_after_repeated_unit_failures_keeping_what_finished(tmp_path):
+    from planact.errors import InfrastructureError
+    from planact.synth.engine import Execution, Unit, run_stage
+    from planact.synth.records import RecordStore
+
+    store = RecordStore(tmp_path / "s.jsonl")
+    units = [Unit(f"u{i}") for i in range(40)]
+    with pytest.raises(InfrastructureError, match="stopped after 5 units in a row failed .*connection refused"):
+        run_stage("s", store, units, _DeadAfter(3), Execution(workers=1), uses_browser=True)
+    assert sorted(store.done_units()) == ["u0", "u1", "u2"]  # kept; the rest is redone next run
+    stats = run_stage("s", store, units, _DeadAfter(99), Execution(workers=1), uses_browser=True)
+    assert stats.skipped == 3 and stats.processed == 37

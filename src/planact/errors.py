@@ -9,3 +9,8 @@ class UsageError(ValueError):
 
 
 USAGE_EXIT = 2
+
+
+class InfrastructureError(RuntimeError):
+    """Work keeps failing for reasons outside the agent (a model server, the browser, a site): the run
+    stops with what finished kept. The CLI prints it as one line and exits 1."""

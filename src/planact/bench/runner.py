@@ -14,7 +14,7 @@ from pathlib import Path
 from ..agent.loop import Event, PlanActAgent
 from ..agent.trace import Trajectory
 from ..config import PlanActConfig
-from ..errors import UsageError
+from ..errors import InfrastructureError, UsageError
 from ..web.browser import BrowserOptions, BrowserSession, PageHung
 from ..web.env import BrowserEnv
 from ..web.observation import ObservationOptions
@@ -107,10 +107,6 @@ def check_run_config(out_dir: Path, fingerprint: dict, tags: dict[str, str] | No
         return
     out_dir.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps({"digest": digest, "config": fingerprint, "tags": tags or {}}, indent=1))
-
-
-class InfrastructureError(RuntimeError):
-    """Episodes keep failing for reasons outside the agent (model server, browser, site)."""
 
 
 def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str, int | None]], out_dir: Path,

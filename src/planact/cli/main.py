@@ -440,8 +440,7 @@ def main() -> None:
     """The `planact` command: bad input is one line on stderr and exit code 2, with nothing run."""
     import sys
 
-    from ..bench.runner import InfrastructureError
-    from ..errors import USAGE_EXIT, UsageError
+    from ..errors import USAGE_EXIT, InfrastructureError, UsageError
     from ..llm.base import LLMError
 
     try:

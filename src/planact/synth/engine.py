@@ -18,6 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..errors import InfrastructureError
 from ..llm.base import LLM
 from ..llm.registry import load_model
 from .records import Record, RecordStore
@@ -104,6 +105,9 @@ class Execution:
     concurrency: int = 4
     workers: int = 1
     ray: str | None = None
+    # this many units in a row failing (a dead model server, a browser that will not start) stop the
+    # stage with InfrastructureError; what finished is kept, failed units are redone next run
+    max_consecutive_errors: int | None = 5
 
     def slots(self, uses_browser: bool) -> int:
         return max(1, self.workers if uses_browser else self.concurrency)
@@ -124,13 +128,17 @@ def run_stage(stage: str, store: RecordStore, units: list[Unit], factory: Worker
     stats.skipped = len(units) - len(todo)
     started = time.perf_counter()
     write_lock = threading.Lock()
+    streak: list[str] = []
+    limit = execution.max_consecutive_errors
 
     def finish(unit: Unit, records: list[Record] | None, error: str | None = None) -> None:
         with write_lock:
             if records is None:
                 stats.errors += 1
                 stats.error_messages.append(error or "")
+                streak.append(error or "")
                 return
+            streak.clear()
             if on_batch is not None:
                 records = on_batch(records)
             store.append_batch(records, unit.key)
@@ -142,12 +150,20 @@ def run_stage(stage: str, store: RecordStore, units: list[Unit], factory: Worker
     if progress:
         progress(stage, stats.skipped, stats.units)
     slots = execution.slots(uses_browser)
+
+    def halted() -> bool:
+        return bool(limit and len(streak) >= limit) or bool(stop and stop())
+
     if todo:
         if execution.ray:
-            _run_ray(todo, factory, slots, execution.ray, finish, stop)
+            _run_ray(todo, factory, slots, execution.ray, finish, halted)
         else:
-            _run_threads(todo, factory, slots, finish, stop, models or ModelCache())
+            _run_threads(todo, factory, slots, finish, halted, models or ModelCache())
     stats.wall_s = time.perf_counter() - started
+    if limit and len(streak) >= limit:
+        raise InfrastructureError(f"{stage}: stopped after {len(streak)} units in a row failed (last: "
+                                  f"{streak[-1][:300]}); fix the cause and run again: {stats.processed} finished "
+                                  "units are kept")
     return stats
 
 
