@@ -11,6 +11,8 @@ import time
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from planact.synth.records import Provenance, RecordStore, new_record
 
 TESTS = Path(__file__).parent
