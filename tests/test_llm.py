@@ -135,3 +135,15 @@ def test_images_go_as_image_parts_only_to_vision_models(server):
     plain = load_model(f"openai-compatible:{server.url}#m")
     plain.generate(msgs)
     assert server.requests[1][1]["messages"][0]["content"] == "what is on the page?"
+
+
+def test_retries_stop_at_their_time_limit_as_well_as_their_count(server):
+    import time
+
+    server.statuses = [500] * 50
+    b = OpenAIBackend(model="m", base_url=server.url, retry=RetryPolicy(max_retries=50, initial_delay_s=0.2,
+                                                                        max_delay_s=0.2, max_total_s=0.5))
+    started = time.perf_counter()
+    with pytest.raises(LLMError, match="gave up after [2-4] attempts"):
+        b.generate(MSGS)
+    assert time.perf_counter() - started < 2
