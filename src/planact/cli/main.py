@@ -442,13 +442,14 @@ def main() -> None:
 
     from ..errors import USAGE_EXIT, InfrastructureError, UsageError
     from ..llm.base import LLMError
+    from ..web.browser import BrowserError
 
     try:
         app()
     except (UsageError, LLMError) as err:
         print(f"planact: error: {err}", file=sys.stderr)
         sys.exit(USAGE_EXIT)
-    except InfrastructureError as err:
+    except (InfrastructureError, BrowserError) as err:  # e.g. Chromium will not start
         print(f"planact: {err}", file=sys.stderr)
         sys.exit(1)
 
