@@ -10,7 +10,8 @@ from support.wa_site import FixtureSites
 from planact.bench.judge import Judge
 from planact.bench.webarena.evaluators import ScoringError, WebArenaEvaluator
 from planact.bench.webarena.helpers import HelperError, parse_call
-from planact.bench.webarena.rules import WEBARENA, WEBARENA_LITE, clean_answer, must_include, url_matches
+from planact.bench.webarena.rules import (WEBARENA, WEBARENA_LITE, clean_answer, must_include, url_matches,
+                                          with_options)
 from planact.llm.scripted import ScriptedLLM
 
 LITE, ORIG = WEBARENA_LITE, WEBARENA
@@ -80,9 +81,15 @@ def test_fuzzy_match_by_judge_with_evidence():
     assert check["prompt"] == "fuzzy_match.v1" and check["judge"] == "judge"
     orig = WebArenaEvaluator(ORIG, judge=judge).string_match(cfg({"reference_answers": answers}), "Amazon Basics")
     assert orig.score == 0.0 and len(orig.checks) == 2  # WebArena asks per reference
-    # WebArena scores an empty answer without the judge; WebArena-Lite asks it.
+    # WebArena at f62e0b99 sends an empty answer to the judge too; skipping it is a named option
+    # (an unmerged pull request), off by default.
+    asked = len(judge.llm.calls)
     empty = WebArenaEvaluator(ORIG, judge=judge).string_match(cfg({"reference_answers": answers}), "")
+    assert empty.score == 0.0 and len(judge.llm.calls) == asked + 2 and "note" not in empty.checks[0]
+    skip = WebArenaEvaluator(with_options(ORIG, ["empty-answer-skips-judge"]), judge=judge)
+    empty = skip.string_match(cfg({"reference_answers": answers}), "")
     assert empty.score == 0.0 and "not sent to the judge" in empty.checks[0]["note"]
+    assert len(judge.llm.calls) == asked + 2
 
 
 def test_fuzzy_match_needs_a_judge():
@@ -119,6 +126,41 @@ def test_url_rule_of_webarena():
     assert not url_matches("http://h:1/other?q=shoes&sort=price", ref, "GOLD in PRED", ORIG)[0]
     # Alternatives pool their query values.
     assert url_matches("http://h:1/s?q=b", "http://h:1/s?q=a |OR| http://h:1/s?q=b", "GOLD in PRED", ORIG)[0]
+
+
+def test_webarena_gold_in_pred_is_a_substring_of_the_raw_host_and_path():
+    # f62e0b99: the reference's host+path need only be contained in the prediction's ...
+    assert url_matches("http://h:1/f/books/1/x", "http://h:1/f/books", "GOLD in PRED", ORIG)[0]
+    # ... and a "/" ending a reference's path before its query is kept: a prediction without it fails
+    ref = "http://h:1/f/books/?sort=new"
+    assert not url_matches("http://h:1/f/books?sort=new", ref, "GOLD in PRED", ORIG)[0]
+    # the whole URL's trailing "/" is dropped on both sides
+    assert url_matches("http://h:1/f/books/", "http://h:1/f/books/", "GOLD in PRED", ORIG)[0]
+    # the unmerged pull request's normalisation, as a named option
+    assert url_matches("http://h:1/f/books?sort=new", ref, "GOLD in PRED", with_options(ORIG, ["url-base-slash"]))[0]
+
+
+def test_webarena_lite_must_include_looks_inside_slash_joined_tokens():
+    answers = {"must_include": ["15"]}
+    assert string_score(LITE, answers, "It was on 3/15/2024") == 1.0
+    assert string_score(LITE, {"must_include": ["example.com"]}, "see https://example.com/about") == 1.0
+    assert string_score(with_options(LITE, ["no-slash-split"]), answers, "It was on 3/15/2024") == 0.0
+    # WebArena (no split) matches a multi-character phrase as a substring anyway, and a one-character one
+    # as a whole token; a piece is still not a part of a piece
+    assert string_score(ORIG, answers, "It was on 3/15/2024") == 1.0
+    assert string_score(ORIG, {"must_include": ["5"]}, "It was on 3/15/2024") == 0.0
+    assert string_score(LITE, {"must_include": ["5"]}, "It was on 3/15/2024") == 0.0
+    # must_exclude has no such split in VAB: "15" inside a date is not excluded
+    assert string_score(LITE, {"must_exclude": ["15"]}, "It was on 3/15/2024") == 1.0
+    assert string_score(LITE, {"must_exclude": ["15"]}, "It was 15") == 0.0
+
+
+def test_options_are_named_and_unknown_ones_refused():
+    assert with_options(LITE, ["no-slash-split"]).source.endswith("with no-slash-split")
+    assert with_options(LITE, []) is LITE
+    with pytest.raises(ValueError, match="unknown scoring option 'nope'"):
+        with_options(LITE, ["nope"])
+    assert ORIG.source == "web-arena-x/webarena@f62e0b99" and "9055fc29" in LITE.source
 
 
 def test_url_match_uses_the_default_rule_when_no_note():
@@ -188,9 +230,11 @@ def test_program_html_locators(page, sites):
              "[...document.querySelectorAll('a')].map(a => a.getAttribute('href')).join(' ')",
              "required_contents": {"must_include": ["project_members"]}}
     assert html_score(ORIG, [hrefs], page, sites).score == 1.0
-    # WebArena-Lite's must_include tokenizes a one-word phrase here too, and "project_members" is not
-    # a whole token of ".../dotfiles/-/project_members": its harness fails this check, and so does planact.
-    assert html_score(LITE, [hrefs], page, sites).score == 0.0
+    # WebArena-Lite's must_include tokenizes a one-word phrase here too; "project_members" is not a whole
+    # token of ".../dotfiles/-/project_members" but, since VAB 521d7e9, one of its "/"-pieces: it passes
+    # (before that commit it failed: option no-slash-split).
+    assert html_score(LITE, [hrefs], page, sites).score == 1.0
+    assert html_score(with_options(LITE, ["no-slash-split"]), [hrefs], page, sites).score == 0.0
     title = {"url": f"{gitlab}/byteblaze/dotfiles", "locator": "document.querySelector('h1').outerText",
              "required_contents": {"exact_match": "dotfiles"}}
     assert html_score(LITE, [title], page, sites).score == 1.0
