@@ -161,3 +161,48 @@ def test_embedded_model_runs_and_judges_a_fixture_task(setup, embedded_model):
     [check] = rec["details"]["evaluators"][0]["checks"]
     assert check["rule"] == "fuzzy_match" and "smollm2" in check["judge"] and check["response"]
     assert rec["reward"] in (0.0, 1.0) and rec["usage"]["executor"]["calls"] >= 1
+
+
+def test_rescore_scores_a_recorded_run_again_without_the_agent(setup):
+    """A run scored with a named option (no-slash-split, VAB before 521d7e9) is rescored under the
+    pinned harness: the one check the option decided changes, nothing else; the original is untouched."""
+    sites, tasks_file, config, reset_log, tmp = setup
+    hrefs = task(8, "gitlab", "Open the members page of byteblaze/dotfiles", "__GITLAB__/byteblaze/dotfiles",
+                 {"eval_types": ["program_html"], "program_html": [
+                     {"url": "__GITLAB__/byteblaze/dotfiles", "required_contents": {"must_include": ["project_members"]},
+                      "locator": "[...document.querySelectorAll('a')].map(a => a.getAttribute('href')).join(' ')"}]})
+    tasks_file.write_text(json.dumps([*TASKS, hrefs]))
+    cfg = json.loads(config.read_text())
+    cfg["eval"]["webarena"]["scoring_options"] = ["no-slash-split"]
+    config.write_text(json.dumps(cfg))
+    out = tmp / "run"
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
+                              str(config), "--output", str(out), "--tasks", "0,3,4,8"])
+    assert res.exit_code == 0, res.output
+    before = (out / "episodes.jsonl").read_bytes()
+    old = {r["task_id"]: r for r in map(json.loads, before.decode().splitlines())}
+    assert old["8"]["reward"] == 0.0 and old["4"]["reward"] == 1.0 and old["3"]["reward"] == 1.0
+    assert old["8"]["details"]["scoring_options"] == ["no-slash-split"]
+    assert "with no-slash-split" in old["8"]["details"]["rules_source"]
+
+    res = runner.invoke(app, ["rescore", str(out)])  # the pinned harness's rules, no browser, no judge call
+    assert res.exit_code == 0, res.output
+    assert "1 scores changed (+1 -0)" in res.output and "1 changed by program_html/must_include" in res.output
+    assert (out / "episodes.jsonl").read_bytes() == before  # the original is untouched
+    new = {r["task_id"]: r for r in map(json.loads, (out / "rescored" / "pinned" / "episodes.jsonl").read_text()
+                                        .splitlines())}
+    assert {k: r["reward"] for k, r in new.items()} == {"0": 1.0, "3": 1.0, "4": 1.0, "8": 1.0}
+    assert new["8"]["details"]["rescore"] == {"from_score": 0.0, "decided_from": "recorded",
+                                              "judge": "recorded verdicts"}
+    assert new["3"]["details"]["evaluators"][0]["checks"][0]["judge"] == "recorded verdict"  # fuzzy, not re-asked
+    assert (out / "rescored" / "pinned" / new["8"]["trace"]).exists()  # links still reach the traces
+
+    # the same option again changes nothing; a rescore never overwrites; report shows both runs
+    res = runner.invoke(app, ["rescore", str(out), "--option", "no-slash-split"])
+    assert res.exit_code == 0 and "0 scores changed" in res.output, res.output
+    again = runner.invoke(app, ["rescore", str(out)])
+    assert again.exit_code != 0 and "never overwrites" in str(again.exception or again.output)
+    md = runner.invoke(app, ["report", str(out), str(out / "rescored" / "pinned"), "--format", "markdown"])
+    assert md.exit_code == 0 and "| run | webarena-lite |" in md.output.replace(out.name, "run") and \
+        "| pinned | webarena-lite |" in md.output, md.output

@@ -301,3 +301,25 @@ def test_task_score_is_the_product_with_evidence(page, sites):
     details = bad.details()
     assert details["evaluators"][0]["evidence"]["answer"] == "It is pending"
     assert details["evaluators"][1]["evidence"]["url"].endswith("/order_id/170/")
+
+
+def test_a_task_is_scored_from_an_answer_a_url_and_located_text_without_a_browser():
+    from planact.bench.webarena.evaluators import NeedsJudge, NeedsLiveSite, score_recorded
+
+    c = cfg({"eval_types": ["string_match", "url_match", "program_html"],
+             "reference_answers": {"must_include": ["15"]}, "reference_url": "http://h/a", "url_note": "GOLD in PRED",
+             "program_html": [{"url": "last", "locator": "document.body.outerText",
+                               "required_contents": {"must_include": ["members"]}}]})
+    ok = score_recorded(c, "on 3/15/2024", "http://h/a/b", LITE, located=["the members page"])
+    assert ok.score == 1.0 and [r.score for r in ok.results] == [1.0, 1.0, 1.0]
+    assert score_recorded(c, "on 3/15/2024", "http://h/a/b", with_options(LITE, ["no-slash-split"]),
+                          located=["the members page"]).score == 0.0
+    with pytest.raises(NeedsLiveSite, match="cut short"):
+        score_recorded(c, "15", "http://h/a", LITE, located=["x" * 4000 + "… (9000 chars)"])
+    with pytest.raises(NeedsLiveSite, match="no located text"):
+        score_recorded(c, "15", "http://h/a", LITE)
+    fuzzy = cfg({"eval_types": ["string_match"], "reference_answers": {"fuzzy_match": ["Guest"]}})
+    verdicts = {("fuzzy_match", "a guest", "Guest"): 1.0}
+    assert score_recorded(fuzzy, "A guest", "", LITE, verdicts=verdicts).score == 1.0
+    with pytest.raises(NeedsJudge, match="--rejudge"):
+        score_recorded(fuzzy, "Maintainer", "", LITE, verdicts=verdicts)

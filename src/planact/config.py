@@ -338,6 +338,9 @@ class WebArenaSettings(_Strict):
     reset: Literal["marked", "every-task", "never"] = Field(
         "marked", description="run reset_command before tasks marked require_reset, before every task, or never")
     settle_s: float = Field(3.0, description="wait after program_html opens a page (the harness sleeps 3 s)")
+    scoring_options: list[str] = Field(default_factory=list, description=(
+        "named departures from the pinned harness's rules (bench/webarena/rules.py OPTIONS), e.g. "
+        "[url-base-slash]; none by default, so scores are the harness's"))
 
 
 class WebVoyagerSettings(_Strict):

@@ -12,7 +12,9 @@ from rich.panel import Panel
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from ..bench.webarena.rules import OPTIONS as SCORING_OPTIONS
 from ..config import PlanActConfig
+from ..errors import UsageError
 from ..outdir import OutputLock, check_writable
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
@@ -374,6 +376,59 @@ def tasks(suite: str = typer.Option("miniwob", help="benchmark suite"),
         line = t.id if suite == "miniwob" else f"{t.id}\t{t.site}\t{t.description[:100]}"
         console.print(line, highlight=False, markup=False)
     console.print(f"[dim]{len(items)} tasks in {suite}[/dim]")
+
+
+@app.command()
+def rescore(
+    runs: list[Path] = typer.Argument(..., help="finished WebArena / WebArena-Lite eval folders"),
+    option: Optional[list[str]] = typer.Option(None, "--option", help="a named departure from the pinned "
+                                               "harness (repeatable): " + ", ".join(SCORING_OPTIONS)),
+    rejudge: bool = typer.Option(False, "--rejudge", help="ask the judge again instead of reusing its verdicts"),
+    judge: Optional[str] = typer.Option(None, help="judge model spec for --rejudge (default: the run's)"),
+    live: bool = typer.Option(False, "--live", help="re-open the sites for episodes the records cannot decide"),
+    config: Optional[Path] = typer.Option(None, help="YAML config (sites, accounts) for --live / --rejudge"),
+    label: Optional[str] = typer.Option(None, help="name of the new folder under RUN/rescored/"),
+) -> None:
+    """Score finished runs again, without the agent, from what their records kept (answer, final URL,
+    located text, judge verdicts), under the pinned harness's rules or with named options. Writes
+    RUN/rescored/<label>/ beside the original and says how many scores changed and why."""
+    from ..bench.registry import get_suite, judge_factory
+    from ..bench.rescore import LiveRescorer, describe, rescore_run, safe_label
+
+    opts = list(option or [])
+    for o in opts:
+        _check_option(o)
+    cfg = PlanActConfig.load(config).with_overrides(eval={"judge": judge})
+    for run in runs:
+        meta = json.loads((run / "run.json").read_text()) if (run / "run.json").exists() else {}
+        suite_name = meta.get("config", {}).get("suite", "webarena-lite")
+        the_judge = None
+        if rejudge:
+            spec = judge or meta.get("config", {}).get("eval", {}).get("judge") or cfg.models.planner
+            _check_models_spec(spec)
+            the_judge = judge_factory(cfg.with_overrides(eval={"judge": spec}))()
+        name = safe_label(label) if label else None
+        if live:
+            s = _suite(suite_name, cfg)
+            with LiveRescorer(s, opts) as scorer:
+                result = rescore_run(run, opts, the_judge, scorer, name)
+        else:
+            result = rescore_run(run, opts, the_judge, None, name)
+        for line in describe(result):
+            console.print(line, highlight=False)
+
+
+def _check_option(name: str) -> None:
+    from ..bench.webarena.rules import OPTIONS
+
+    if name not in OPTIONS:
+        raise UsageError(f"unknown scoring option {name!r} (known: {', '.join(OPTIONS)})")
+
+
+def _check_models_spec(spec: str) -> None:
+    from ..llm.registry import check_spec
+
+    check_spec(spec)
 
 
 @app.command()

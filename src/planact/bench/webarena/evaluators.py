@@ -6,6 +6,7 @@ final URL, program_html on located page content. A task's score is the product o
 from __future__ import annotations
 
 import html
+import re
 import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -280,3 +281,101 @@ class WebArenaEvaluator:
             checks.append({"rule": "fuzzy_match", "reference": ref, "passed": v.score == 1, **v.evidence()})
             return score * v.score
         raise ScoringError(f"unknown required_contents {sorted(required)} for the {rules.name} harness")
+
+
+# -- scoring from what an episode recorded ------------------------------------------------------
+
+class NeedsLiveSite(ScoringError):
+    """program_html cannot be decided from the recorded located text (none was kept, or it was cut)."""
+
+
+class NeedsJudge(ScoringError):
+    """A judge verdict is needed that the record does not hold (the question changed): rejudge."""
+
+
+_CLIPPED = re.compile(r"… \(\d+ chars\)$")
+
+
+class _RecordedPage:
+    def __init__(self, url: str) -> None:
+        self.url = url
+
+
+class _RecordedJudge:
+    """Answers with the verdicts an episode's record kept, for the same question only."""
+
+    def __init__(self, verdicts: dict[tuple[str, str, str], float]) -> None:
+        self.verdicts = verdicts
+
+    def _get(self, kind: str, pred: str, ref: str) -> Any:
+        if (kind, pred, ref) not in self.verdicts:
+            raise NeedsJudge(f"{kind} of {pred[:60]!r} against {ref[:60]!r} was never judged: rescore with --rejudge")
+        return _Verdict(self.verdicts[(kind, pred, ref)])
+
+    def fuzzy_match(self, pred: str, ref: str, intent: str) -> Any:
+        return self._get("fuzzy_match", pred, ref)
+
+    def ua_match(self, pred: str, reason: str, intent: str) -> Any:
+        return self._get("ua_match", pred, reason)
+
+
+@dataclass
+class _Verdict:
+    score: float
+
+    def evidence(self) -> dict[str, Any]:
+        return {"judge": "recorded verdict"}
+
+
+class _RecordedEvaluator(WebArenaEvaluator):
+    def __init__(self, rules: HarnessRules, located: list[str | None] | None, judge: Any) -> None:
+        super().__init__(rules, judge=judge, settle_s=0)
+        self._located = list(located) if located is not None else None
+        self._next = 0
+
+    def locate(self, target: dict, page) -> tuple[str | None, dict]:
+        i, self._next = self._next, self._next + 1
+        if self._located is None or i >= len(self._located):
+            raise NeedsLiveSite(f"no located text was recorded for program_html target {i + 1}")
+        text = self._located[i]
+        if text is not None and _CLIPPED.search(text):
+            raise NeedsLiveSite(f"the located text of program_html target {i + 1} was recorded cut short")
+        return text, {"url": target.get("url"), "locator": target.get("locator"), "located": text, "recorded": True}
+
+
+def score_recorded(config: dict, answer: str | None, final_url: str, rules: HarnessRules,
+                   located: list[str | None] | None = None, judge: Judge | None = None,
+                   verdicts: dict[tuple[str, str, str], float] | None = None) -> TaskScore:
+    """Score one task config against what an episode left (its answer, final URL and, for
+    program_html, the text each target located), with no browser. A judge is asked only when
+    `judge` is given; otherwise `verdicts` ((kind, cleaned answer, reference) -> score, as recorded)
+    answer, and a question not among them raises NeedsJudge. program_html without usable recorded
+    text raises NeedsLiveSite."""
+    ev = _RecordedEvaluator(rules, located, judge or _RecordedJudge(verdicts or {}))
+    return ev.evaluate(config, answer, _RecordedPage(final_url))
+
+
+def recorded_inputs(details: dict) -> tuple[str | None, str | None, list[str | None] | None,
+                                            dict[tuple[str, str, str], float]]:
+    """From a record's score details: (answer, final URL, located texts, judge verdicts)."""
+    answer = final_url = None
+    located: list[str | None] | None = None
+    verdicts: dict[tuple[str, str, str], float] = {}
+    for r in details.get("evaluators", []):
+        evid = r.get("evidence", {})
+        final_url = final_url or evid.get("final_url")
+        if r.get("type") == "string_match":
+            answer = evid.get("answer")
+            pred = evid.get("cleaned", "")
+            for c in r.get("checks", []):
+                if c.get("rule") == "fuzzy_match" and "note" not in c:
+                    verdicts[("fuzzy_match", pred, c["reference"])] = 1.0 if c.get("passed") else 0.0
+                elif c.get("rule") == "fuzzy_match N/A" and "reason" in c:
+                    verdicts[("ua_match", pred, c["reason"])] = 1.0 if c.get("passed") else 0.0
+        elif r.get("type") == "program_html":
+            located = [t.get("located") for t in evid.get("targets", [])]
+            for t in evid.get("targets", []):
+                for c in t.get("checks", []):
+                    if c.get("rule") == "fuzzy_match" and t.get("located") is not None:
+                        verdicts[("fuzzy_match", t["located"], c["reference"])] = 1.0 if c.get("passed") else 0.0
+    return answer, final_url, located, verdicts

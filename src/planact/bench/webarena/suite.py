@@ -17,7 +17,7 @@ from ..base import Score, TaskInfo, TaskInstance, UnknownTaskError
 from ..judge import Judge
 from .auth import AuthStore
 from .evaluators import ScoringError, WebArenaEvaluator
-from .rules import RULES
+from .rules import RULES, with_options
 from .sites import DEFAULT_ACCOUNTS, ENV_VARIABLES, SiteMap
 from .tasks import WebArenaTask, load_task_configs
 
@@ -42,8 +42,8 @@ class WebArenaSuite:
                  tasks_file: str | None = None) -> None:
         if name not in RULES:
             raise ValueError(f"unknown WebArena suite {name!r} (webarena-lite, webarena)")
-        self.name, self.rules = name, RULES[name]
         self.settings = settings or WebArenaSettings()
+        self.name, self.rules = name, with_options(RULES[name], self.settings.scoring_options)
         self.sites = SiteMap.from_sources(self.settings.sites, env)
         self.tasks_source = tasks_file or self.settings.tasks_file
         self._tasks = {t.id: t for t in map(WebArenaTask, load_task_configs(name, self.tasks_source))}
@@ -141,7 +141,10 @@ class WebArenaSuite:
     def score(self, session: BrowserSession, instance: TaskInstance, answer: str | None) -> Score:
         config = instance.extra["config"]
         result = self.evaluator(config).evaluate(config, answer, session.page)
-        details = {"site": instance.extra["site"], **result.details()}
+        # the task as scored (placeholders resolved): what `planact rescore` scores again
+        details = {"site": instance.extra["site"], **result.details(),
+                   "rules_source": self.rules.source, "scoring_options": list(self.settings.scoring_options),
+                   "config": {"intent": config.get("intent"), "eval": config.get("eval")}}
         if "other_start_urls" in instance.extra:
             details["other_start_urls"] = instance.extra["other_start_urls"]
         return Score(result.score, result.score == 1.0, result.score, details)
