@@ -206,3 +206,23 @@ def test_rescore_scores_a_recorded_run_again_without_the_agent(setup):
     md = runner.invoke(app, ["report", str(out), str(out / "rescored" / "pinned"), "--format", "markdown"])
     assert md.exit_code == 0 and "| run | webarena-lite |" in md.output.replace(out.name, "run") and \
         "| pinned | webarena-lite |" in md.output, md.output
+
+
+def test_rescore_goes_to_the_live_site_only_when_asked(setup):
+    sites, tasks_file, config, reset_log, tmp = setup
+    out = tmp / "run"
+    runner = CliRunner()
+    res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
+                              str(config), "--output", str(out), "--tasks", "4"])
+    assert res.exit_code == 0, res.output
+    # a page too long to keep: its located text was recorded cut short, as for any target over 4,000 chars
+    rec = json.loads((out / "episodes.jsonl").read_text())
+    target = rec["details"]["evaluators"][1]["evidence"]["targets"][1]
+    target["located"] = target["located"][:100] + "… (9000 chars)"
+    (out / "episodes.jsonl").write_text(json.dumps(rec) + "\n")
+    res = runner.invoke(app, ["rescore", str(out)])
+    assert res.exit_code == 0 and "1 kept their old score: program_html needs the live site" in res.output
+    res = runner.invoke(app, ["rescore", str(out), "--live", "--config", str(config)])
+    assert res.exit_code == 0 and "needs the live site" not in res.output, res.output
+    new = json.loads((out / "rescored" / "pinned+live" / "episodes.jsonl").read_text())
+    assert new["reward"] == 1.0 and new["details"]["rescore"]["decided_from"] == "live", json.dumps(new["details"])[:3000]

@@ -179,7 +179,9 @@ class LiveRescorer:
 
         if self.session is None:
             self.session = BrowserSession(self.suite.browser_options(BrowserOptions())).start()
-        task = self.suite.task(rec.task_id)
+        from .webarena.tasks import WebArenaTask
+
+        task = WebArenaTask(config)  # the task as it was scored (its sites and logins), not the suite's file
         state = self.suite.auth.state_for(self.session, task.login_sites) if task.login_sites else None
         self.session.new_context(state)
         _, final_url, _, _ = recorded_inputs(rec.details)

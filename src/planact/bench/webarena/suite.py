@@ -144,7 +144,7 @@ class WebArenaSuite:
         # the task as scored (placeholders resolved): what `planact rescore` scores again
         details = {"site": instance.extra["site"], **result.details(),
                    "rules_source": self.rules.source, "scoring_options": list(self.settings.scoring_options),
-                   "config": {"intent": config.get("intent"), "eval": config.get("eval")}}
+                   "config": config}
         if "other_start_urls" in instance.extra:
             details["other_start_urls"] = instance.extra["other_start_urls"]
         return Score(result.score, result.score == 1.0, result.score, details)
