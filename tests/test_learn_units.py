@@ -334,3 +334,16 @@ def test_a_task_with_few_examples_is_repeated_up_to_the_minimum():
     assert sum(r["source"]["site"] == "a" for r in out) == 10  # already enough: untouched
     assert [r["i"] for r in out if r["source"]["site"] == "b"] == [0, 1, 2, 0, 1, 2, 0, 1]
     assert _upsampled(rows, 0) == rows
+
+
+def test_a_rare_action_type_is_repeated_up_to_the_minimum():
+    from planact.learn.data import _upsampled, action_name
+
+    def row(call):
+        return {"source": {"site": "t"}, "messages": [{"role": "user", "content": "page"},
+                                                      {"role": "assistant", "content": f"# Element: x\n{call}"}]}
+
+    rows = [row('do(action="Click", element="3")')] * 20 + [row('do(action="Type", argument="ann", element="4")')] * 2
+    assert action_name(rows[-1]) == "Type" and action_name(row('exit(message="done")')) == "exit"
+    out = _upsampled(rows, 8, action_name)
+    assert sum(action_name(r) == "Type" for r in out) == 8 and sum(action_name(r) == "Click" for r in out) == 20

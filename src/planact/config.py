@@ -261,6 +261,9 @@ class LearnTrainRole(_Strict):
     min_per_task: int = Field(0, description=(
         "a task with fewer examples has them repeated up to this many, so that a skill found in a few "
         "rollouts is not drowned by the tasks already solved"))
+    min_per_action: int = Field(0, description=(
+        "executor: an action type (Type, Select Dropdown Option, ...) answered in fewer examples has them "
+        "repeated up to this many, so that a policy trained mostly on clicks still learns to type"))
 
 
 class LearnTrain(_Strict):

@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import json
 import random
+import re
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -62,18 +64,31 @@ def _balanced(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[st
     return out
 
 
-def _upsampled(rows: list[dict[str, Any]], minimum: int) -> list[dict[str, Any]]:
-    """Each site's (task's) rows repeated, in order, until it has at least `minimum`."""
+def _upsampled(rows: list[dict[str, Any]], minimum: int,
+               key: Callable[[dict[str, Any]], str | None] = lambda r: r["source"]["site"]) -> list[dict[str, Any]]:
+    """Each group's rows (by `key`: the site or task by default) repeated, in order, until it has at
+    least `minimum`; rows whose key is None are left as they are."""
     if minimum <= 0:
         return rows
-    by_site: dict[str, list] = defaultdict(list)
+    groups: dict[str, list] = defaultdict(list)
     for r in rows:
-        by_site[r["source"]["site"]].append(r)
+        k = key(r)
+        if k is not None:
+            groups[k].append(r)
     out = list(rows)
-    for site in sorted(by_site):
-        have = by_site[site]
+    for k in sorted(groups):
+        have = groups[k]
         out.extend(have[i % len(have)] for i in range(max(0, minimum - len(have))))
     return out
+
+
+_ACTION = re.compile(r'do\(action="([^"]+)"|(exit)\(')
+
+
+def action_name(row: dict[str, Any]) -> str | None:
+    """The action an executor example answers with (its last call), or None."""
+    found = _ACTION.findall(row["messages"][-1]["content"])
+    return (found[-1][0] or found[-1][1]) if found else None
 
 
 def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str, dict[str, Any]]:  # noqa: ANN001
@@ -90,6 +105,8 @@ def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str
             continue
         settings = getattr(ls.train, role)
         rows = _upsampled(_balanced(examples[role], settings.max_examples, ls.seed), settings.min_per_task)
+        if role == "executor":
+            rows = _upsampled(rows, settings.min_per_action, action_name)
         tokens = [count_tokens(tokenizer, r["messages"]) for r in rows]
         tmp = data_dir / f"{role}.jsonl.tmp"
         with tmp.open("w", encoding="utf-8") as f:
