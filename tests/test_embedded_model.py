@@ -100,7 +100,7 @@ def test_llama_cpp_grammar_never_offers_an_avoided_action(embedded_model):
     messages = [ChatMessage("user", 'Answer with do(action="Click", element="1") and nothing else.')]
     actions = []
     for seed in range(6):
-        gen = embedded_model.generate(messages, GenerationOptions(max_tokens=40, temperature=1.5, seed=seed,
+        gen = embedded_model.generate(messages, GenerationOptions(max_tokens=240, temperature=1.5, seed=seed,
                                                                   grammar=grammar))
         actions.append(parse_action(gen.text))
     assert all((a.name, a.element) not in avoid for a in actions), [a.call() for a in actions]
