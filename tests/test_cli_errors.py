@@ -101,3 +101,13 @@ def test_eval_exits_1_when_an_episode_ended_in_error_unless_allowed(tmp_path):
         assert ok.returncode == 0, ok.stdout
     finally:
         server.close()
+
+
+@pytest.mark.browser
+def test_resuming_with_another_configuration_is_one_line_and_exit_2(tmp_path):
+    first = planact(*BASE, "--output", "run", "--max-steps", "1", cwd=tmp_path)
+    assert first.returncode == 0, first.stderr
+    before = (tmp_path / "run" / "episodes.jsonl").read_bytes()
+    r = planact(*BASE, "--output", "run", "--max-steps", "3", cwd=tmp_path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "holds a run with another configuration" in r.stderr
+    assert "Traceback" not in r.stderr and (tmp_path / "run" / "episodes.jsonl").read_bytes() == before
