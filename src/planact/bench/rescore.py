@@ -33,6 +33,7 @@ class RescoreResult:
     why: Counter = field(default_factory=Counter)  # "evaluator/rule" -> episodes whose score it changed
     needs_live: list[str] = field(default_factory=list)
     needs_judge: list[str] = field(default_factory=list)
+    not_rescored: list[str] = field(default_factory=list)  # errored episodes, records without a task config
     old_success: int = 0
     new_success: int = 0
 
@@ -106,6 +107,7 @@ def _rescore_one(rec: EpisodeRecord, options: list[str], judge: Judge | None, li
     if rec.status == "error" or not config or "evaluators" not in details:
         note = "not scored: the episode ended in error" if rec.status == "error" else \
             "not rescored: the record keeps no task config (recorded before rescore existed)"
+        result.not_rescored.append(f"{rec.task_id} ({note.split(': ', 1)[1]})")
         return replace(rec, details={**details, "rescore": {"note": note}})
     rules = with_options(RULES[rec.suite], options)
     answer, final_url, located, verdicts = recorded_inputs(details)
@@ -148,6 +150,8 @@ def describe(result: RescoreResult) -> list[str]:
     if result.needs_judge:
         lines.append(f"  {len(result.needs_judge)} kept their old score: a new judge question (--rejudge): "
                      f"{', '.join(result.needs_judge[:10])}")
+    if result.not_rescored:
+        lines.append(f"  {len(result.not_rescored)} not rescored: {', '.join(result.not_rescored[:5])}")
     lines.append(f"  written to {result.out}/episodes.jsonl (the original is untouched); "
                  f"planact report {result.run} {result.out}")
     return lines
