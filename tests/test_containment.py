@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from support.hostile import HostileSite, LoggingServer
+from support.hostile import HostileSites
 
 from planact.web import BrowserOptions, BrowserSession, ObservationOptions
 from planact.web.actions import Action
@@ -20,11 +20,8 @@ pytestmark = pytest.mark.browser
 
 @pytest.fixture(scope="module")
 def sites():
-    forbidden = LoggingServer()
-    site = HostileSite(forbidden.url)
-    yield site, forbidden
-    site.close()
-    forbidden.close()
+    with HostileSites() as both:
+        yield both
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import re
 import time
 
 import pytest
-from support.hostile import HostileSite, LoggingServer
+from support.hostile import HostileSites
 
 from planact.agent import AgentConfig, PlanActAgent
 from planact.bench.adhoc import AdHocSuite
@@ -23,11 +23,8 @@ LIMIT = 4.0
 
 @pytest.fixture(scope="module")
 def sites():
-    forbidden = LoggingServer()
-    site = HostileSite(forbidden.url)
-    yield site, forbidden
-    site.close()
-    forbidden.close()
+    with HostileSites() as both:
+        yield both
 
 
 @pytest.fixture(scope="module")

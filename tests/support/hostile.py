@@ -104,3 +104,16 @@ class HostileSite:
     def close(self) -> None:
         self.httpd.shutdown()
         self.httpd.server_close()
+
+
+class HostileSites:
+    """`with HostileSites() as (site, forbidden):` the misbehaving site and the server it aims at."""
+
+    def __enter__(self) -> tuple[HostileSite, LoggingServer]:
+        self.forbidden = LoggingServer()
+        self.site = HostileSite(self.forbidden.url)
+        return self.site, self.forbidden
+
+    def __exit__(self, *exc: object) -> None:
+        self.site.close()
+        self.forbidden.close()
