@@ -163,6 +163,13 @@ def test_embedded_model_runs_and_judges_a_fixture_task(setup, embedded_model):
     assert rec["reward"] in (0.0, 1.0) and rec["usage"]["executor"]["calls"] >= 1
 
 
+def recorded_run(runner, tasks_file, config, out, tasks):
+    """A finished webarena-lite eval of `tasks` on the fixture sites, as rescore finds it."""
+    res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
+                              str(config), "--output", str(out), "--tasks", tasks])
+    assert res.exit_code == 0, res.output
+
+
 def test_rescore_scores_a_recorded_run_again_without_the_agent(setup):
     """A run scored with a named option (no-slash-split, VAB before 521d7e9) is rescored under the
     pinned harness: the one check the option decided changes, nothing else; the original is untouched."""
@@ -177,9 +184,7 @@ def test_rescore_scores_a_recorded_run_again_without_the_agent(setup):
     config.write_text(json.dumps(cfg))
     out = tmp / "run"
     runner = CliRunner()
-    res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
-                              str(config), "--output", str(out), "--tasks", "0,3,4,8"])
-    assert res.exit_code == 0, res.output
+    recorded_run(runner, tasks_file, config, out, "0,3,4,8")
     before = (out / "episodes.jsonl").read_bytes()
     old = {r["task_id"]: r for r in map(json.loads, before.decode().splitlines())}
     assert old["8"]["reward"] == 0.0 and old["4"]["reward"] == 1.0 and old["3"]["reward"] == 1.0
@@ -212,9 +217,7 @@ def test_rescore_goes_to_the_live_site_only_when_asked(setup):
     sites, tasks_file, config, reset_log, tmp = setup
     out = tmp / "run"
     runner = CliRunner()
-    res = runner.invoke(app, ["eval", "--suite", "webarena-lite", "--tasks-file", str(tasks_file), "--config",
-                              str(config), "--output", str(out), "--tasks", "4"])
-    assert res.exit_code == 0, res.output
+    recorded_run(runner, tasks_file, config, out, "4")
     # a page too long to keep: its located text was recorded cut short, as for any target over 4,000 chars
     rec = json.loads((out / "episodes.jsonl").read_text())
     target = rec["details"]["evaluators"][1]["evidence"]["targets"][1]

@@ -392,8 +392,9 @@ def rescore(
     """Score finished runs again, without the agent, from what their records kept (answer, final URL,
     located text, judge verdicts), under the pinned harness's rules or with named options. Writes
     RUN/rescored/<label>/ beside the original and says how many scores changed and why."""
-    from ..bench.registry import get_suite, judge_factory
+    from ..bench.registry import judge_factory
     from ..bench.rescore import LiveRescorer, describe, rescore_run, safe_label
+    from ..llm.registry import check_spec
 
     opts = list(option or [])
     for o in opts:
@@ -405,7 +406,7 @@ def rescore(
         the_judge = None
         if rejudge:
             spec = judge or meta.get("config", {}).get("eval", {}).get("judge") or cfg.models.planner
-            _check_models_spec(spec)
+            check_spec(spec)
             the_judge = judge_factory(cfg.with_overrides(eval={"judge": spec}))()
         name = safe_label(label) if label else None
         if live:
@@ -423,12 +424,6 @@ def _check_option(name: str) -> None:
 
     if name not in OPTIONS:
         raise UsageError(f"unknown scoring option {name!r} (known: {', '.join(OPTIONS)})")
-
-
-def _check_models_spec(spec: str) -> None:
-    from ..llm.registry import check_spec
-
-    check_spec(spec)
 
 
 @app.command()
