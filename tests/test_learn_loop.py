@@ -114,7 +114,7 @@ def test_each_phase_wrote_its_records_once(loop):
             assert bundle["prompt_version"] == "v2" and bundle["roles"]["executor"] == "executor"
             for role in ("executor", "planner"):
                 assert (folder / "adapters" / role / "adapter.gguf").exists()
-        assert _lines(folder / "validation" / "episodes.jsonl") == 2
+        assert _lines(folder / "validation" / "planner" / "episodes.jsonl") == 2
 
 
 def test_a_killed_training_resumed_from_its_checkpoint(loop):

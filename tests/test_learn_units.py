@@ -118,6 +118,24 @@ def test_outcome_filter_keeps_the_shortest_success_per_instance_and_balances(tmp
     assert [s["index"] for s in pruned.data["trajectory"]["steps"]] == [1, 2]
 
 
+def test_outcome_filter_drops_overwritten_values_but_not_invisible_ones(tmp_path):
+    """A value typed again into the same field is taught once; a password typed into a field whose value
+    the page text did not show (observations before masked values) is still taught."""
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    user, pw, login = ('do(action="Type", argument="ann", element="6")', 'do(action="Type", argument="x1", element="9")',
+                       'do(action="Click", element="10")')
+    wrong = 'do(action="Type", argument="x", element="6")'
+    pages = [LOGIN, LOGIN] + [LOGIN.replace('type="text"', f'type="text" value="{v}"') for v in ("x", "ann", "ann")]
+    steps = [{"index": i + 1, "url": "file:///login.html", "action": a, "raw_output": a, "observation": pages[i]}
+             for i, a in enumerate([pw, wrong, user, pw, login])]
+    data = {"query": "q", "site": "miniwob/login-user", "suite": "miniwob", "task_id": "login-user", "env_seed": 10000,
+            "trajectory": {"task": LOGIN_TASK, "steps": steps}}
+    store.append_batch([new_record("trajectories", "a", 0, Provenance(stage="trajectories"), data, [], "kept")], "a")
+    (chosen,), _ = select(cfg, tmp_path, 1)
+    assert [s["action"] for s in chosen.data["trajectory"]["steps"]] == [user, pw, login]
+
+
 def test_seeds_below_10000_and_overlaps_are_refused():
     with pytest.raises(LearnError, match="reserved"):
         check_seeds(PlanActConfig.model_validate({"learn": {"seed_start": 0}}))
@@ -143,7 +161,7 @@ def test_a_round_is_kept_only_when_validation_rises_and_a_plateau_stops(tmp_path
     for r, oks in enumerate([[True, False, False, False], [True, True, False, False], [True, True, False, False],
                              [True, False, False, False]]):
         learner.state.round = r
-        _validation(learner.folder(r) / "validation", oks)
+        _validation(learner.folder(r) / "validation" / "planner", oks)
         learner.bundle(r).mkdir(parents=True)
         (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
         learner._decide()
@@ -159,6 +177,33 @@ def test_a_round_is_kept_only_when_validation_rises_and_a_plateau_stops(tmp_path
     assert (last.round, last.kept, last.note) == (4, False, "no training data yet: nothing to validate")
 
 
+def test_the_best_validated_configuration_decides_and_is_recorded(tmp_path):
+    """With the executor alone validated beside planner + executor, a round is kept when its best
+    configuration beats the best score so far, whichever configuration that is."""
+    agents = {"planner": {"no_planner": False, "replan": "never"}, "alone": {"no_planner": True}}
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "validate": {"agents": agents}}})
+    learner = Learner(cfg)
+    for r, (plan, alone) in enumerate([([True, False], [False, False]), ([True, False], [True, True]),
+                                       ([True, True], [True, False])]):
+        learner.state.round = r
+        _validation(learner.folder(r) / "validation" / "planner", plan)
+        _validation(learner.folder(r) / "validation" / "alone", alone)
+        learner.bundle(r).mkdir(parents=True)
+        (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
+        learner._decide()
+    st = LearnState.load(tmp_path)
+    assert [(x.round, x.kept, x.agent, x.validation) for x in st.rounds] == \
+        [(0, True, "planner", 0.5), (1, True, "alone", 1.0), (2, False, "planner", 1.0)]
+    assert st.rounds[1].validation_agents == {"planner": 0.5, "alone": 1.0}
+    assert (st.best_round, st.best_agent) == (1, "alone")
+    assert "alone 100.0%" in (tmp_path / "report.html").read_text()
+    # a loop from before named configurations reads `agent:` as the one named "planner"
+    old = PlanActConfig.model_validate({"learn": {"validate": {"agent": {"no_planner": True}}}})
+    assert old.learn.validate_.agents == {"planner": {"no_planner": True}}
+    with pytest.raises(ValueError, match="folder names"):
+        PlanActConfig.model_validate({"learn": {"validate": {"agents": {"a/b": {}}}}})
+
+
 def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, monkeypatch):
     """A new agent default must not let a round be
     compared with a best score measured another way: the best round is validated again first."""
@@ -168,19 +213,19 @@ def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, 
     learner = Learner(cfg)
     for r, oks in enumerate([[True, False, False, False], [True, True, False, False]]):
         learner.state.round = r
-        _validation(learner.folder(r) / "validation", oks)
+        _validation(learner.folder(r) / "validation" / "planner", oks)
         learner.bundle(r).mkdir(parents=True)
         (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
         learner._decide()
     st = learner.state
     assert st.protocol == loop_mod.validation_protocol(cfg) or st.protocol is None
     st.round, st.phase, st.protocol = 2, "validate", "0ld"  # round 2 was being validated under the old protocol
-    _validation(learner.folder(2) / "validation", [True])
+    _validation(learner.folder(2) / "validation" / "planner", [True])
     runs = []
 
     def validate(cfg, folder, policy, models, progress):  # noqa: ANN001 - stands in for the eval run
         runs.append((folder, policy["executor"]))
-        _validation(folder, [True, True, True, False])
+        _validation(folder / "planner", [True, True, True, False])
 
     monkeypatch.setattr(loop_mod, "run_validation", validate)
     learner._rebaseline()

@@ -54,7 +54,7 @@ def test_the_loop_runs_unchanged_with_scripted_teacher_models(tmp_path):
     state = json.loads((out / "state.json").read_text())
     assert [r["round"] for r in state["rounds"]] == [0, 1]
     rollouts = RecordStore(out / "rounds" / "1" / "rollouts.jsonl").read()
-    validation = RecordStore(out / "rounds" / "0" / "validation" / "validation.jsonl").read()
+    validation = RecordStore(out / "rounds" / "0" / "validation" / "planner" / "validation.jsonl").read()
     rolled = {r.data["task_key"] for r in rollouts}
     held = {r.data["task_key"] for r in validation}
     assert rolled and held and not rolled & held and len(rolled | held) == 6

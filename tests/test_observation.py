@@ -150,3 +150,20 @@ def test_an_icon_whose_image_arrives_late_is_still_observed(slow_icon_site, shop
         assert env.act(parse_action(f'do(action="Click", element="{like}")')).ok
     finally:
         shop.goto((fixtures_dir / "shop.html").as_uri())
+
+
+def test_a_typed_password_shows_masked(shop, tmp_path, fixtures_dir):
+    """The agent sees that it filled a password field (and how many characters), never the text."""
+    page = tmp_path / "login.html"
+    page.write_text('<label>Password <input id="p" type="password"></label><button>Login</button>')
+    shop.goto(page.as_uri())
+    try:
+        env = BrowserEnv(shop, screenshots=False)
+        before = env.observe()
+        field = next(i for i, e in before.elements.items() if e.tag == "input")
+        assert "value=" not in before.html
+        assert env.act(parse_action(f'do(action="Type", argument="s3cret", element="{field}")')).ok
+        after = env.observe()
+    finally:
+        shop.goto((fixtures_dir / "shop.html").as_uri())
+    assert f'<input id="{field}" type="password" value="******">' in after.html and "s3cret" not in after.html

@@ -9,11 +9,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from .errors import UsageError
 from .llm.embedded import BASE_MODEL, DEFAULT_MODEL
@@ -284,8 +285,10 @@ class LearnValidate(_Strict):
     seeds: str = Field("90000-90002", description="validation seeds (>= 10000, disjoint from rollout seeds)")
     max_steps: int = 8
     workers: int = 1
-    agent: dict[str, Any] = Field(default_factory=lambda: {"no_planner": False, "replan": "never"}, description=(
-        "agent settings of the configuration that decides whether a round is kept"))
+    agents: dict[str, dict[str, Any]] = Field(
+        default_factory=lambda: {"planner": {"no_planner": False, "replan": "never"}}, description=(
+            "name -> agent settings: the configurations validated each round; a round's score is its best "
+            "configuration's, and it is kept when that rises"))
     min_gain: float = Field(0.0, description="a round is kept when validation success rises by more than this")
     holdout: float = Field(0.05, description=(
         "with learn.queries: the share of the intents held out (never rolled out) to validate on, scored by the ORM"))
@@ -294,6 +297,25 @@ class LearnValidate(_Strict):
     @classmethod
     def _seeds_text(cls, v: Any) -> Any:
         return str(v) if isinstance(v, int) else v
+
+    @field_validator("agents")
+    @classmethod
+    def _some_agent(cls, v: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+        if not v:
+            raise ValueError("at least one agent configuration to validate")
+        bad = [k for k in v if not re.fullmatch(r"[A-Za-z0-9_.-]+", k)]
+        if bad:
+            raise ValueError(f"agent names are folder names (letters, digits, - _ .): {bad[0]!r}")
+        return v
+
+    @model_validator(mode="before")
+    @classmethod
+    def _one_agent(cls, data: Any) -> Any:
+        """`agent:` (one configuration, from before named ones) is the configuration named "planner"."""
+        if isinstance(data, dict) and "agent" in data and "agents" not in data:
+            data = {**data, "agents": {"planner": data["agent"]}}
+            del data["agent"]
+        return data
 
 
 class LearnSettings(_Strict):

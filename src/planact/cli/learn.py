@@ -97,11 +97,14 @@ def run(
             raise typer.Exit(2) from None
     best = f"round {state.best_round}" if state.best_round else "the base model"
     console.print(f"stopped: {state.finished}. best: {best}"
-                  + (f" ({state.best_score:.1%} validation success)" if state.best_score is not None else "")
+                  + (f" ({state.best_score:.1%} validation success"
+                     + (f", {state.best_agent}" if state.best_agent else "") + ")" if state.best_score is not None else "")
                   + f"\nreport: {Path(cfg.learn.out) / 'report.html'}", highlight=False)
     if state.best_round:
-        console.print(f"use it: planact run --planner local:{learner.bundle(state.best_round)} "
-                      f"--executor local:{learner.bundle(state.best_round)}", highlight=False)
+        spec = f"local:{learner.bundle(state.best_round)}"
+        alone = cfg.learn.validate_.agents.get(state.best_agent or "", {}).get("no_planner")
+        console.print("use it: planact run " + (f"--executor {spec} --no-planner" if alone else
+                                                f"--planner {spec} --executor {spec}"), highlight=False)
 
 
 @learn_app.command()
@@ -121,7 +124,8 @@ def status(
     best = f"round {st.best_round}" if st.best_round else "the base model"
     console.print(f"{folder}: round {st.round}, phase {st.phase}"
                   + (f" (finished: {st.finished})" if st.finished else " (resumes with the same `learn run`)")
-                  + f"; best: {best}" + (f" ({st.best_score:.1%})" if st.best_score is not None else "")
+                  + f"; best: {best}" + (f" ({st.best_score:.1%}" + (f", {st.best_agent}" if st.best_agent else "")
+                                         + ")" if st.best_score is not None else "")
                   + f"; loop time {st.elapsed_s / 3600:.2f} h", highlight=False)
     if st.phase_seconds:
         console.print("this round so far: " + ", ".join(f"{k} {v / 60:.1f} min" for k, v in st.phase_seconds.items()))

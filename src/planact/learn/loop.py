@@ -23,7 +23,7 @@ from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts,
                        training_tasks)
 from .select import select, write_selection
 from .state import PHASES, LearnState, RoundResult
-from .validate import rate, run_validation, validation_counts, validation_protocol
+from .validate import best_of, rate, run_validation, validation_protocol, validation_results
 
 Log = Callable[[str], None]
 
@@ -45,9 +45,10 @@ def check_seeds(cfg: PlanActConfig) -> None:
         raise LearnError(f"validation seeds {ls.validate_.seeds} overlap the rollout seeds {ls.seed_start}-{last}")
 
 
-# What may change when a run resumes: the stopping rules, and how rounds not yet run collect, select
-# and train (a loop is tuned as it goes; learn.json keeps each change and the round it took effect).
-TUNABLE = {"rounds", "budget_hours", "plateau", "out", "rollouts", "curriculum", "select", "train"}
+# What may change when a run resumes: the stopping rules, how rounds not yet run collect, select and
+# train, and how they are validated (a loop is tuned as it goes; learn.json keeps each change and the
+# round it took effect; a changed validation protocol has the best round validated again under it).
+TUNABLE = {"rounds", "budget_hours", "plateau", "out", "rollouts", "curriculum", "select", "train", "validate_"}
 
 
 def _fingerprint(cfg: PlanActConfig) -> str:
@@ -99,7 +100,7 @@ class Learner:
         old_fp = _fingerprint(PlanActConfig.model_validate(old["config"])) if old.get("config") else old.get("fingerprint")
         if old and old_fp != fp:
             raise LearnError(f"{self.out} holds a loop with other settings ({old_fp} vs {fp}); "
-                             f"only {', '.join(sorted(TUNABLE - {'out'}))} may change on a resume: use another out")
+                             f"only {', '.join(sorted(k.rstrip('_') for k in TUNABLE - {'out'}))} may change on a resume: use another out")
         tunable = _tunable(self.cfg)
         first = {k: v for k, v in (old.get("config", {}).get("learn") or tunable).items() if k in tunable}
         changes = old.get("changes") or [{"round": 0, "phase": "validate", "changed": [], "settings": first}]
@@ -282,12 +283,14 @@ class Learner:
         folder = self.folder(best) / f"validation-{proto}"
         t0 = time.perf_counter()
         run_validation(self.cfg, folder, self.policy(best), ModelCache(), self.progress)
-        score = rate(validation_counts(folder))
+        results = validation_results(self.cfg, folder)
+        agent, score = best_of(results)
         st.baselines.append({"round": best, "protocol": proto, "previous_protocol": old,
-                             "previous_score": st.best_score, "score": score, "measured_in_round": st.round,
+                             "previous_score": st.best_score, "score": score, "agent": agent,
+                             "agents": {k: rate(v) for k, v in results.items()}, "measured_in_round": st.round,
                              "seconds": round(time.perf_counter() - t0, 1)})
         self.log(f"best round {best}: {st.best_score:.1%} under {old}, {score:.1%} under {proto}")
-        st.best_score, st.protocol = score, proto
+        st.best_score, st.best_agent, st.protocol = score, agent, proto
         st.save(self.out)
         write_report(self.out, st)
 
@@ -297,8 +300,9 @@ class Learner:
         r = st.round
         st.phase = "decide"
         folder = self.folder(r)
-        val = validation_counts(folder / "validation")
-        score = rate(val)
+        results = validation_results(self.cfg, folder / "validation")
+        agent, score = best_of(results)
+        val = results[agent]
         note = None
         if r == 0:
             kept = True
@@ -306,7 +310,8 @@ class Learner:
             kept, note = False, "no training data yet: nothing to validate"
         else:
             kept = st.best_score is None or score > st.best_score + self.ls.validate_.min_gain
-        result = RoundResult(round=r, kept=kept, validation=score, validation_tasks=val,
+        result = RoundResult(round=r, kept=kept, validation=score, validation_tasks=val, agent=agent,
+                             validation_agents={k: rate(v) for k, v in results.items()},
                              rollouts=round_counts(self.out, r) if r else {},
                              kept_instances=_read_json(folder / "selected.json"),
                              examples=_read_json(folder / "examples.json"),
@@ -315,7 +320,7 @@ class Learner:
         st.rounds = [x for x in st.rounds if x.round != r] + [result]
         st.phase = "done"
         if kept:
-            st.best_round, st.best_score, st.not_kept_in_a_row = (r or None), score, 0
+            st.best_round, st.best_score, st.best_agent, st.not_kept_in_a_row = (r or None), score, agent, 0
         else:
             st.not_kept_in_a_row += 1
         st.save(self.out)
@@ -323,8 +328,9 @@ class Learner:
         if self.on_round:
             self.on_round(result, st)
         best = f"round {st.best_round}" if st.best_round else "the base"
-        self.log(f"round {r}: validation {score:.1%} -> {'kept' if kept else 'not kept'}; best: {best} "
-                 f"({st.best_score:.1%})")
+        each = ", ".join(f"{k} {rate(v):.1%}" for k, v in results.items())
+        self.log(f"round {r}: validation {score:.1%} ({each}) -> {'kept' if kept else 'not kept'}; best: {best} "
+                 f"({st.best_score:.1%}, {st.best_agent})")
 
 
 

@@ -26,7 +26,8 @@ def task_rows(res: RoundResult) -> list[list[str]]:
 
 
 def round_rows(st: LearnState) -> list[list[str]]:
-    """round, validation, kept, rollouts, training examples per role, minutes."""
+    """round, validation (the best configuration's, and each one's when there are several), kept,
+    rollouts, training examples per role, minutes."""
     rows = []
     for r in sorted(st.rounds, key=lambda x: x.round):
         s = sum(v[0] for v in r.rollouts.values())
@@ -34,7 +35,9 @@ def round_rows(st: LearnState) -> list[list[str]]:
         ex = ", ".join(f"{k} {v.get('examples', 0)} (median {v.get('tokens_median', 0)} tok)"
                        for k, v in r.examples.items()) or "-"
         decision = ("kept" if r.kept else "not kept") + (f" ({r.note})" if r.note else "")
-        rows.append([str(r.round), "-" if r.note else f"{r.validation:.1%}", decision,
+        each = ", ".join(f"{k} {v:.1%}" for k, v in r.validation_agents.items()) if len(r.validation_agents) > 1 else ""
+        val = "-" if r.note else f"{r.validation:.1%}" + (f" ({each})" if each else "")
+        rows.append([str(r.round), val, decision,
                      f"{s}/{a}" if a else "-", ex, f"{sum(r.seconds.values()) / 60:.1f}"])
     return rows
 
@@ -101,7 +104,8 @@ def write_report(out: Path, st: LearnState) -> Path:
              "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}td:first-child{text-align:left}</style>",
              f"<h1>planact learn: {html.escape(str(out))}</h1>",
              f"<p>Round {st.round}, phase {html.escape(st.phase)}; best: {best}"
-             + (f" ({st.best_score:.1%} validation success)" if st.best_score is not None else "")
+             + (f" ({st.best_score:.1%} validation success" + (f", {html.escape(st.best_agent)}" if st.best_agent else "")
+                + ")" if st.best_score is not None else "")
              + f"; {st.elapsed_s / 3600:.2f} h of loop time"
              + (f"; stopped: {html.escape(st.finished)}" if st.finished else "") + ".</p>",
              *[f"<p>Validation protocol changed in round {b['measured_in_round']}: round {b['round']} validated "

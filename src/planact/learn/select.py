@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import copy
 import random
+import re
 from collections import defaultdict
 from pathlib import Path
 
 from ..config import PlanActConfig
 from ..synth.annotator import element_line
 from ..synth.records import Record, RecordStore
+from ..web.actions import Action, ParseError, parse_action
 from .rollouts import all_rollouts, task_of
 
 
@@ -28,6 +30,25 @@ def _signature(rec: Record) -> tuple:
     return task_of(rec), traj["task"], first, tuple(s.get("action") for s in traj["steps"])
 
 
+_SETS_VALUE = ("Type", "Select Dropdown Option")
+
+
+def _parsed(st: dict) -> Action | None:
+    try:
+        return parse_action(st["action"]) if st.get("action") else None
+    except ParseError:
+        return None
+
+
+def _unobservable(action: Action, page: str) -> bool:
+    """A value set on an element whose value the page text cannot show (a password field observed
+    before planact showed masked values): its effect is invisible, not absent."""
+    if action.name not in _SETS_VALUE or action.element is None:
+        return False
+    tag = re.search(rf'<input id="{action.element}"[^>]*>', page)
+    return bool(tag and 'type="password"' in tag.group(0) and "value=" not in tag.group(0))
+
+
 def _changed_nothing(steps: list[dict], i: int) -> bool:
     """Step i was no action, or an action after which the page (address and content) was exactly as
     before. The last step always counts: the episode ended on it."""
@@ -37,17 +58,37 @@ def _changed_nothing(steps: list[dict], i: int) -> bool:
     if i + 1 >= len(steps):
         return False
     nxt = steps[i + 1]
-    return (nxt.get("url"), nxt.get("observation")) == (st.get("url"), st.get("observation"))
+    if (nxt.get("url"), nxt.get("observation")) != (st.get("url"), st.get("observation")):
+        return False
+    action = _parsed(st)
+    return not (action and _unobservable(action, st.get("observation") or ""))
+
+
+def _superseded(steps: list[dict], i: int) -> bool:
+    """Step i set an element's value (Type, Select) and a later step sets the same element's value
+    again, with only values set in between (no click or key that could have used the first value):
+    only the last value counts."""
+    action = _parsed(steps[i])
+    if not action or action.name not in _SETS_VALUE or action.element is None:
+        return False
+    for later in steps[i + 1:]:
+        nxt = _parsed(later)
+        if not nxt or nxt.name not in _SETS_VALUE:
+            return False
+        if nxt.element == action.element:
+            return True
+    return False
 
 
 def canonical(rec: Record) -> Record:
     """A copy without the steps that changed nothing (an untrained policy's clicks on plain text,
     failed actions: they earned none of the reward, and a policy that learned them would repeat
-    them), whose outputs are `# Element: ...` + the parsed action, without sampled notes or
+    them) or whose value a later step overwrote, whose outputs are `# Element: ...` + the parsed action, without sampled notes or
     reasoning (noise from an untrained policy)."""
     out = rec.model_copy(deep=True)
     traj = out.data["trajectory"]
     steps = [s for i, s in enumerate(traj["steps"]) if not _changed_nothing(traj["steps"], i)]
+    steps = [s for i, s in enumerate(steps) if not _superseded(steps, i)]
     for n, st in enumerate(steps, 1):
         st["index"] = n
         st["parse_error"] = None

@@ -63,6 +63,12 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
     return dest
 
 
+def _alone(res: Any, learn_cfg: dict[str, Any]) -> bool:
+    """Whether the round's best validation configuration ran without a planner."""
+    agents = (learn_cfg.get("validate") or {}).get("agents") or {}
+    return bool(res and res.agent and agents.get(res.agent, {}).get("no_planner"))
+
+
 def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[str, Any],
                config_path: str | None) -> str:
     res = st.result(r)
@@ -72,8 +78,9 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
              f"`planact learn` from the model's own rewarded rollouts (round {r} of the loop; prompts "
              f"`{bundle['prompt_version']}`). Each role folder holds a PEFT LoRA (`adapter_model.safetensors`) "
              "and the same LoRA for llama.cpp (`adapter.gguf`), both float16.", "",
-             "Use: `planact run --planner local:{0} --executor local:{0}` (each role loads its own adapter).".format(
-                 bundle["name"]), "",
+             "Use: `planact run --planner local:{0} --executor local:{0}` (each role loads its own adapter)".format(
+                 bundle["name"]) + (f"; it validated best as the executor alone: `planact run --executor "
+                                    f"local:{bundle['name']} --no-planner`." if _alone(res, learn_cfg) else "."), "",
              "## Data", "",
              f"- Tasks ({len(learn_cfg['tasks'])}, suite `{learn_cfg['suite']}`): " + ", ".join(learn_cfg["tasks"]),
              f"- Rollout seeds from {learn_cfg['seed_start']} (1,000 a round); validation seeds "
@@ -95,10 +102,13 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
     lines += ["## Rounds (validation success on held-out seeds)", "", "| round | validation | decision | minutes |",
               "|---|---|---|---|"]
     for x in sorted(st.rounds, key=lambda x: x.round):
-        lines.append(f"| {x.round} | {x.validation:.1%} | {'kept' if x.kept else 'not kept'} | "
+        each = " (" + ", ".join(f"{k} {v:.1%}" for k, v in x.validation_agents.items()) + ")" \
+            if len(x.validation_agents) > 1 else ""
+        lines.append(f"| {x.round} | {x.validation:.1%}{each} | {'kept' if x.kept else 'not kept'} | "
                      f"{sum(x.seconds.values()) / 60:.1f} |")
     if res and base:
-        lines += ["", f"Validation: {base.validation:.1%} for the base model, {res.validation:.1%} for round {r}. "
+        agent = f" (configuration `{res.agent}`)" if res.agent else ""
+        lines += ["", f"Validation: {base.validation:.1%} for the base model, {res.validation:.1%} for round {r}{agent}. "
                   "Scores to report come from `planact eval` on seeds 0-4 (see the README's table), not from "
                   "these validation runs.", ""]
     lines += ["## Reproduce", "", "```bash",

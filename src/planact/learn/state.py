@@ -24,6 +24,8 @@ class RoundResult:
     train: dict[str, dict[str, Any]] = field(default_factory=dict)  # role -> TrainResult summary
     seconds: dict[str, float] = field(default_factory=dict)  # phase -> wall seconds
     policy: dict[str, str] = field(default_factory=dict)  # role -> model spec validated
+    agent: str | None = None  # the validation configuration that scored best (its score is `validation`)
+    validation_agents: dict[str, float] = field(default_factory=dict)  # configuration -> success rate
     note: str | None = None  # e.g. why a round was not validated
 
 
@@ -33,6 +35,7 @@ class LearnState:
     phase: str = "validate"
     best_round: int | None = None
     best_score: float | None = None
+    best_agent: str | None = None  # the validation configuration best_score was measured with
     not_kept_in_a_row: int = 0
     elapsed_s: float = 0.0  # wall time spent in the loop, across sessions
     finished: str | None = None  # why the loop stopped, once it has

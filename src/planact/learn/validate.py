@@ -1,12 +1,14 @@
-"""Phase 6: validation of a round's policy on held-out seeds (>= 10000, never rolled out), with the
-agent configuration that decides whether the round is kept. Greedy decoding; an eval run folder
-per round, so a killed validation resumes."""
+"""Phase 6: validation of a round's policy on held-out seeds (>= 10000, never rolled out), with each
+agent configuration of `learn.validate.agents` (say, planner and executor, and the executor alone);
+the best configuration's score decides whether the round is kept. Greedy decoding; an eval run folder
+per configuration and round (`validation/<name>/`), so a killed validation resumes."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 from pathlib import Path
+from typing import Any
 
 from ..agent.factory import build_agent
 from ..bench.records import RecordLog, latest
@@ -17,22 +19,27 @@ from ..synth.engine import ModelCache, Progress
 from ..synth.engine import Execution, Unit, run_stage
 from ..synth.records import Provenance, RecordStore, new_record
 from ..synth.trajectories import RolloutWorker
+from ..web.observation import page_script
 from .rollouts import held_out, task_of, task_queries
 
 
-def validation_config(cfg: PlanActConfig, policy: dict[str, str]) -> PlanActConfig:
+def validation_config(cfg: PlanActConfig, policy: dict[str, str], agent: dict[str, Any] | None = None) -> PlanActConfig:
+    """The eval settings of one validation configuration (the first of `learn.validate.agents` by default)."""
     v = cfg.learn.validate_
     agent = {**cfg.agent.model_dump(), "prompt_version": cfg.learn.prompt_version, "temperature": 0.0,
-             "max_steps": v.max_steps, "grammar": True, **v.agent}
+             "max_steps": v.max_steps, "grammar": True, **(next(iter(v.agents.values())) if agent is None else agent)}
     browser = {**cfg.browser.model_dump(), "screenshots": False}
     return PlanActConfig.model_validate({"models": policy, "agent": agent, "browser": browser})
 
 
 def validation_protocol(cfg: PlanActConfig) -> str:
-    """What validation scores depend on besides the policy: resolved agent and browser settings
-    (defaults included), tasks and seeds. Scores under different protocols are not compared."""
-    vcfg = validation_config(cfg, {})
-    d = {"agent": vcfg.agent.model_dump(mode="json"), "browser": vcfg.browser.model_dump(mode="json"),
+    """What validation scores depend on besides the policy: each configuration's resolved agent
+    settings (defaults included), the browser settings, what observations show (the observation
+    script), tasks and seeds. Scores under different protocols are not compared."""
+    agents = {name: validation_config(cfg, {}, a).agent.model_dump(mode="json")
+              for name, a in cfg.learn.validate_.agents.items()}
+    d = {"agents": agents, "browser": validation_config(cfg, {}).browser.model_dump(mode="json"),
+         "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(),
          "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
@@ -43,24 +50,32 @@ def validation_jobs(cfg: PlanActConfig) -> list[tuple[str, int | None]]:
 
 def run_validation(cfg: PlanActConfig, folder: Path, policy: dict[str, str], models: ModelCache,
                    progress: Progress | None) -> None:
-    """Suite tasks: an eval run on the validation seeds (`folder/episodes.jsonl`, with traces).
-    Intents (learn.queries): the held-out intents, scored by the loop's ORM (`folder/validation.jsonl`)."""
-    vcfg = validation_config(cfg, policy)
-    if cfg.learn.queries:
-        _validate_intents(cfg, vcfg, folder, models, progress)
-        return
+    """Each configuration into `folder/<name>/`. Suite tasks: an eval run on the validation seeds
+    (`episodes.jsonl`, with traces). Intents (learn.queries): the held-out intents, scored by the
+    loop's ORM (`validation.jsonl`)."""
+    for name, agent in cfg.learn.validate_.agents.items():
+        vcfg = validation_config(cfg, policy, agent)
+        label = f"validate {name}"
+        if cfg.learn.queries:
+            _validate_intents(cfg, vcfg, folder / name, models, progress)
+        else:
+            _validate_suite(cfg, vcfg, folder / name, models, progress, label)
+
+
+def _validate_suite(cfg: PlanActConfig, vcfg: PlanActConfig, folder: Path, models: ModelCache,
+                    progress: Progress | None, label: str) -> None:
     suite = get_suite(cfg.learn.suite, vcfg)
     jobs = validation_jobs(cfg)
     log = RecordLog(folder / "episodes.jsonl")
     done = len({(suite.name, t, s) for t, s in jobs} & log.done_keys())
     if progress:
-        progress("validate", done, len(jobs))
+        progress(label, done, len(jobs))
     counter = [done]
 
     def on_record(_rec) -> None:  # noqa: ANN001
         counter[0] += 1
         if progress:
-            progress("validate", counter[0], len(jobs))
+            progress(label, counter[0], len(jobs))
 
     agent = build_agent(vcfg, models.get)
     run_eval(suite, lambda: agent, jobs, folder, RunSettings.from_config(vcfg), workers=cfg.learn.validate_.workers,
@@ -87,7 +102,7 @@ def _validate_intents(cfg: PlanActConfig, vcfg: PlanActConfig, folder: Path, mod
 
 
 def validation_counts(folder: Path) -> dict[str, list[int]]:
-    """task -> [successes, episodes] of a round's validation (either kind)."""
+    """task -> [successes, episodes] of one configuration's validation (either kind)."""
     out: dict[str, list[int]] = {}
     if (folder / "validation.jsonl").exists():
         for rec in RecordStore(folder / "validation.jsonl").read():
@@ -100,6 +115,17 @@ def validation_counts(folder: Path) -> dict[str, list[int]]:
         c[0] += int(bool(rec.success))
         c[1] += 1
     return out
+
+
+def validation_results(cfg: PlanActConfig, folder: Path) -> dict[str, dict[str, list[int]]]:
+    """name -> task -> [successes, episodes], for each configuration validated in `folder`."""
+    return {name: validation_counts(folder / name) for name in cfg.learn.validate_.agents}
+
+
+def best_of(results: dict[str, dict[str, list[int]]]) -> tuple[str, float]:
+    """The configuration with the highest success rate (the first listed on a tie), and that rate."""
+    name = max(results, key=lambda k: (rate(results[k]), -list(results).index(k)))
+    return name, rate(results[name])
 
 
 def rate(counts: dict[str, list[int]]) -> float:

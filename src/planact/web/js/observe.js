@@ -75,7 +75,9 @@
     const tag = el.tagName;
     if (tag === 'INPUT' || tag === 'TEXTAREA' || tag === 'SELECT') {
       const trivial = (el.type === 'checkbox' || el.type === 'radio') && el.value === 'on';
-      if (el.value && el.type !== 'password' && !trivial) parts.push(`value="${escAttr(clip(String(el.value), 120))}"`);
+      // a password is masked, but that it is filled shows: an agent that typed it sees its effect
+      if (el.value && el.type === 'password') parts.push(`value="${'*'.repeat(Math.min(el.value.length, 16))}"`);
+      else if (el.value && !trivial) parts.push(`value="${escAttr(clip(String(el.value), 120))}"`);
       if (el.checked) parts.push('checked');
     }
     if (tag === 'OPTION' && el.selected) parts.push('selected');
