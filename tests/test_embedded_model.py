@@ -38,6 +38,39 @@ def test_embedded_model_runs_a_whole_plan_and_act_episode(embedded_model, miniwo
     assert (tmp_path / rec.report).read_text().count("raw model output") == len(trace["steps"])
 
 
+def _cached_share(trace: dict, role: str) -> float:
+    calls = [c for c in trace["llm_calls"] if c["role"] == role][1:]  # the first call has nothing cached
+    return sum(c["cached_tokens"] for c in calls) / max(1, sum(c["prompt_tokens"] for c in calls))
+
+
+def test_each_role_keeps_its_prompt_prefix_cached(session, tmp_path, fixtures_dir):
+    """The base model in every role: with a context per role, an executor or replanner prompt reuses most
+    of the same role's previous prompt; sharing one context, the roles evict each other's prefix."""
+    from planact.agent.factory import build_agent
+    from planact.bench.adhoc import AdHocSuite
+    from planact.config import PlanActConfig
+
+    suite = AdHocSuite((fixtures_dir / "shop.html").as_uri(), "Search for a kettle, sort by price, note free shipping")
+    shares = {}
+    for cache in (True, False):
+        cfg = PlanActConfig.model_validate({
+            "models": {"planner": "local:smollm2-135m", "executor": "local:smollm2-135m"},
+            "agent": {"replan": "every-step", "max_steps": 3, "planner_max_tokens": 60, "executor_max_tokens": 40,
+                      "prefix_cache": cache, "max_repeats": 9, "grammar_exit": False}})
+        agent = build_agent(cfg)
+        roles = {agent.executor.llm is agent.planner.llm, agent.planner.llm is agent.replanner.llm}
+        assert roles == ({False} if cache else {True})
+        rec = run_episode(suite, session, agent, "adhoc", None, tmp_path / str(cache),
+                          RunSettings(BrowserOptions(), ObservationOptions(token_budget=3000)))
+        trace = json.loads((tmp_path / str(cache) / rec.trace).read_text())
+        assert len([c for c in trace["llm_calls"] if c["role"] == "executor"]) == 3
+        shares[cache] = {role: _cached_share(trace, role) for role in ("executor", "replanner")}
+        assert rec.usage["executor"]["cached_tokens"] == sum(
+            c["cached_tokens"] for c in trace["llm_calls"] if c["role"] == "executor")
+    assert shares[True]["executor"] > 0.3 and shares[True]["executor"] > 2 * shares[False]["executor"]
+    assert shares[True]["replanner"] > shares[False]["replanner"]
+
+
 def planact(*args, cwd):
     return subprocess.run([sys.executable, "-m", "planact.cli.main", *args], capture_output=True, text=True,
                           cwd=cwd, timeout=600)

@@ -54,6 +54,7 @@ def test_chat_mode_returns_text_usage_and_latency(server):
     b, _ = backend(server)
     g = b.generate(MSGS, GenerationOptions(max_tokens=20))
     assert g.text == 'do(action="Click", element="3")' and g.usage.prompt_tokens == 11 and g.latency_s > 0
+    assert g.usage.cached_tokens == 8  # the server's prompt_tokens_details.cached_tokens
     path, body = server.requests[0]
     assert path == "/v1/chat/completions" and body["messages"][1] == {"role": "user", "content": "click 3"}
 

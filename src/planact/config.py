@@ -41,9 +41,24 @@ class ModelsConfig(_Strict):
     replanner: str | None = Field(None, description="defaults to the planner's model")
 
 
+REPLAN_REASONS = ("failed", "no_effect", "navigated", "step_done", "asked", "plan_done", "interval")
+
+
 class AgentSettings(_Strict):
     no_planner: bool = False
-    replan: Literal["every-step", "never"] = "every-step"
+    replan: Literal["every-step", "never", "adaptive"] = Field("every-step", description=(
+        "every-step: the replanner after every action (the paper); never: the first plan throughout; adaptive: "
+        "the replanner only when one of `replan_on` happens"))
+    replan_on: list[Literal[REPLAN_REASONS]] = Field(  # type: ignore[valid-type]
+        default_factory=lambda: list(REPLAN_REASONS), description=(
+            "adaptive replanning's triggers: failed (an action failed or did not parse), no_effect (the page "
+            "did not change), navigated (a new address), step_done / asked (the executor's note says a plan step "
+            "is done / asks for a new plan), plan_done (as many actions since the plan as it has steps), "
+            "interval (`replan_every` actions since the last plan)"))
+    replan_every: int = Field(4, ge=1, description="adaptive: replan at least this often (in actions)")
+    prefix_cache: bool = Field(True, description=(
+        "roles that share a local llama.cpp model each get a context of their own, so each keeps its prompt "
+        "prefix cached between its turns (speed only; --no-prefix-cache: one shared context)"))
     cot: bool = False
     max_steps: int = Field(25, ge=1, le=10_000)
     episode_timeout_s: float = Field(1800.0, ge=0, description="an episode still running after this long ends "

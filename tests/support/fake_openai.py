@@ -48,7 +48,8 @@ class FakeServer:
                 status = outer.statuses.pop(0) if outer.statuses else 200
                 if status != 200:
                     return self._send(status, {"error": {"message": f"status {status}", "type": "x"}})
-                usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14}
+                usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14,
+                         "prompt_tokens_details": {"cached_tokens": 8}}  # as vLLM and OpenAI report a prefix hit
                 if self.path.endswith("/chat/completions"):
                     msg = {"role": "assistant", "content": 'do(action="Click", element="3")'}
                     return self._send(200, {"id": "1", "object": "chat.completion", "created": 0, "model": body["model"],

@@ -1,4 +1,5 @@
-"""Build an agent from the configuration: one model per distinct spec, shared by the roles."""
+"""Build an agent from the configuration: one model per distinct spec, shared by the roles (each role
+with a context of its own where the runtime can fork one, so that each keeps its prompt cache)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from .loop import AgentConfig, PlanActAgent
 def agent_config(cfg: PlanActConfig) -> AgentConfig:
     a = cfg.agent
     return AgentConfig(
-        use_planner=not a.no_planner, replan=a.replan, cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
+        use_planner=not a.no_planner, replan=a.replan, replan_on=tuple(a.replan_on), replan_every=a.replan_every,
+        cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
         avoid_futile=a.avoid_futile, episode_timeout_s=a.episode_timeout_s,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
         temperature=a.temperature, use_grammar=a.grammar,
@@ -32,11 +34,20 @@ def build_agent(cfg: PlanActConfig, load: Callable[[str], LLM] | None = None) ->
             cache[spec] = (load or load_model)(spec)
         return cache[spec]
 
+    taken: set[int] = set()
+
+    def own(llm: LLM) -> LLM:
+        """A role's model: the shared one, or a fork of it with its own context once another role has it."""
+        if id(llm) in taken and cfg.agent.prefix_cache and hasattr(llm, "fork"):
+            return llm.fork()
+        taken.add(id(llm))
+        return llm
+
     ac = agent_config(cfg)
-    executor = get(role_spec(cfg.models.executor, "executor"))
+    executor = own(get(role_spec(cfg.models.executor, "executor")))
     planner = replanner = None
     if ac.use_planner:
-        planner = get(role_spec(cfg.models.planner, "planner"))
-        if ac.replan == "every-step":
-            replanner = get(role_spec(cfg.models.replanner or cfg.models.planner, "replanner"))
+        planner = own(get(role_spec(cfg.models.planner, "planner")))
+        if ac.replan in ("every-step", "adaptive"):
+            replanner = own(get(role_spec(cfg.models.replanner or cfg.models.planner, "replanner")))
     return PlanActAgent(executor=executor, planner=planner, replanner=replanner, config=ac)

@@ -1,8 +1,10 @@
-"""The Plan-and-Act loop: plan, then act step by step, replanning after every action if asked."""
+"""The Plan-and-Act loop: plan, then act step by step, replanning after every action (the paper),
+never, or adaptively: only when something says the plan may be stale."""
 
 from __future__ import annotations
 
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -33,7 +35,10 @@ class Environment(Protocol):
 @dataclass
 class AgentConfig:
     use_planner: bool = True
-    replan: Literal["every-step", "never"] = "every-step"
+    replan: Literal["every-step", "never", "adaptive"] = "every-step"
+    # adaptive replanning: the triggers that call the replanner, and the most actions between two plans
+    replan_on: tuple[str, ...] = ("failed", "no_effect", "navigated", "step_done", "asked", "plan_done", "interval")
+    replan_every: int = 4
     cot: bool = False
     max_steps: int = 25
     episode_timeout_s: float = 1800.0  # checked before each step; 0 = no limit
@@ -55,6 +60,33 @@ class AgentConfig:
 
 
 Event = Callable[[str, dict[str, Any]], None]
+
+# actions whose effect the observation may not show (the whole page is observed, not the viewport)
+_QUIET = {"Scroll Up", "Scroll Down", "Hover"}
+_STEP_DONE = re.compile(r"\bstep\s*\d*\s*(?:is\s+)?(?:done|complete|completed|finished)\b", re.IGNORECASE)
+_ASKED = re.compile(r"\b(?:replan|new plan|plan is wrong|plan does not fit)\b", re.IGNORECASE)
+
+
+def replan_reasons(action: Action, result: ActionResult, before: Observation, after: Observation,
+                   actions_since_plan: int, plan: Plan | None, replan_every: int) -> list[str]:
+    """Why the plan may be stale after this action (adaptive replanning); empty: keep the plan."""
+    reasons = []
+    if result.error:
+        reasons.append("failed")
+    elif after.digest == before.digest and action.name not in _QUIET:
+        reasons.append("no_effect")
+    if after.url != before.url:
+        reasons.append("navigated")
+    note = action.note or ""
+    if _STEP_DONE.search(note):
+        reasons.append("step_done")
+    if _ASKED.search(note):
+        reasons.append("asked")
+    if plan is not None and actions_since_plan >= len(plan.steps):
+        reasons.append("plan_done")
+    if actions_since_plan >= replan_every:
+        reasons.append("interval")
+    return reasons
 
 
 def history_text(steps: list[StepRecord]) -> str:
@@ -108,7 +140,7 @@ class PlanActAgent:
                 raise ValueError("use_planner is set but no planner model was given")
             self.planner = PlannerRole(planner, plan_settings, "planner", concrete_version(cfg.prompt_version, planner),
                                        cfg.prompt_dir)
-            if cfg.replan == "every-step":
+            if cfg.replan in ("every-step", "adaptive"):
                 llm = replanner or planner
                 self.replanner = PlannerRole(llm, plan_settings, "replanner", concrete_version(cfg.prompt_version, llm),
                                              cfg.prompt_dir)
@@ -124,13 +156,14 @@ class PlanActAgent:
         return models, prompts
 
     def _record_plan(self, traj: Trajectory, role: str, step: int, plan: Plan | None, out: RoleOutput,
-                     error: str | None, previous: Plan | None, emit: Event) -> Plan:
+                     error: str | None, previous: Plan | None, emit: Event, reasons: list[str]) -> Plan:
         traj.llm_calls.extend(out.calls)
         if plan is None:
             plan = previous or fallback_plan(traj.task)
-        traj.plans.append(PlanVersion(step, role, plan.to_dict(), plan.render(), out.raw, out.reasoning, error))
+        traj.plans.append(PlanVersion(step, role, plan.to_dict(), plan.render(), out.raw, out.reasoning, error,
+                                      reasons))
         emit("plan", {"role": role, "after_step": step, "text": plan.render(), "error": error,
-                      "reasoning": out.reasoning})
+                      "reasoning": out.reasoning, "reasons": reasons})
         return plan
 
     def run(self, env: Environment, task: str, on_event: Event | None = None,
@@ -162,7 +195,7 @@ class PlanActAgent:
         plan: Plan | None = None
         if self.planner is not None:
             p, out, err = self.planner.plan(task, obs)
-            plan = self._record_plan(traj, "planner", 0, p, out, err, None, emit)
+            plan = self._record_plan(traj, "planner", 0, p, out, err, None, emit, ["initial"])
         feedback: str | None = None
         repeats = 0
         traj.status = "max_steps"
@@ -170,6 +203,7 @@ class PlanActAgent:
         acted: list[Action] = []  # what exploration steers away from repeating
         futile: dict[str, set[tuple[str, int | None]]] = {}  # page digest -> actions that did not change it
         deadline = time.perf_counter() + cfg.episode_timeout_s if cfg.episode_timeout_s else None
+        since_plan = 0  # actions since the plan in use was written
         for index in range(1, cfg.max_steps + 1):
             if deadline is not None and time.perf_counter() > deadline:
                 traj.status, traj.error = "timeout", f"the episode time limit ({cfg.episode_timeout_s:g} s) was reached"
@@ -211,6 +245,10 @@ class PlanActAgent:
             t0 = time.perf_counter()
             new_obs = env.observe()
             observe_s = time.perf_counter() - t0
+            since_plan += 1
+            reasons = ["every-step"] if cfg.replan == "every-step" else [
+                r for r in replan_reasons(action, result, obs, new_obs, since_plan, plan, cfg.replan_every)
+                if r in cfg.replan_on]
             if new_obs.digest == obs.digest and not result.error:
                 futile.setdefault(obs.digest, set()).add((action.name, action.element))
             same = new_obs.digest == obs.digest and len(traj.steps) > 1 and traj.steps[-2].action == rec.action
@@ -223,10 +261,11 @@ class PlanActAgent:
                 traj.status = "loop"
                 emit("loop", {"step": index, "action": rec.action})
                 break
-            if self.replanner is not None and index < cfg.max_steps:
+            if self.replanner is not None and index < cfg.max_steps and reasons:
                 history = history_text(traj.steps)
                 p, out, err = self.replanner.replan(task, plan, history, obs, step=index)
-                plan = self._record_plan(traj, "replanner", index, p, out, err, plan, emit)
+                plan = self._record_plan(traj, "replanner", index, p, out, err, plan, emit, reasons)
+                since_plan = 0
         traj.final_url = obs.url
         traj.final_observation = obs.html
         traj.final_screenshot_bytes = obs.screenshot

@@ -96,6 +96,36 @@ def _parse_chunk(header_rest: str, body: str) -> PlanStep | None:
     return PlanStep(step=step, reasoning=" ".join(fields["reasoning"]).strip(), actions=actions)
 
 
+def _norm(step: str) -> str:
+    return re.sub(r"\W+", " ", step).strip().lower()
+
+
+def distinct_steps(plan: Plan) -> Plan:
+    """The plan up to its last distinct step: a small model that starts repeating a step repeats it
+    to the token limit, and the repeats are no plan."""
+    seen: set[str] = set()
+    for i, s in enumerate(plan.steps):
+        key = _norm(s.step)
+        if key in seen:
+            return Plan(plan.steps[:i])
+        seen.add(key)
+    return plan
+
+
+_STEP_LINE = re.compile(r"^[ \t]*(?:\*\*)?Step(?:\*\*)?[ \t]*:(?:\*\*)?[ \t]*(.+)\n", re.IGNORECASE | re.MULTILINE)
+
+
+def repeats_a_step(text: str) -> bool:
+    """Whether a plan being written has written one of its `Step:` lines twice (a generation can stop)."""
+    seen: set[str] = set()
+    for m in _STEP_LINE.finditer(text):
+        key = _norm(m.group(1))
+        if key in seen:
+            return True
+        seen.add(key)
+    return False
+
+
 def parse_plan(text: str) -> Plan:
     """Parse `## Step N` blocks; fall back to a numbered list. Raises PlanParseError if no step."""
     headers = list(_HEADER.finditer(text))

@@ -3,7 +3,7 @@ and turns malformed output into feedback instead of a crash."""
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions
@@ -11,7 +11,7 @@ from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
 from .grammars import action_grammar, plan_grammar
-from .plan import Plan, PlanParseError, PlanStep, parse_plan
+from .plan import Plan, PlanParseError, PlanStep, distinct_steps, parse_plan, repeats_a_step
 from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
 from .trace import LLMCall
 
@@ -35,7 +35,8 @@ class RoleOutput:
 
 
 def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings: RoleSettings,
-          step: int, grammar: str | None, feedback: str | None, attempt: int) -> tuple[Generation, LLMCall]:
+          step: int, grammar: str | None, feedback: str | None, attempt: int,
+          stop_when: Callable[[str], bool] | None = None) -> tuple[Generation, LLMCall]:
     system, user = prompt.render(**variables)
     if feedback:
         user += f"\n\nYour previous answer could not be used: {feedback}\nAnswer again in the required format."
@@ -44,10 +45,11 @@ def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings
         temperature=settings.temperature,
         prefill="<think>\n" if settings.cot else "",
         grammar=grammar if settings.use_grammar else None,
+        stop_when=stop_when,
     )
     gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user)], options)
     call = LLMCall(role, gen.model, gen.usage.prompt_tokens, gen.usage.completion_tokens, gen.latency_s, step,
-                   attempt, gen.notes)
+                   attempt, gen.notes, gen.usage.cached_tokens)
     return gen, call
 
 
@@ -68,12 +70,12 @@ class PlannerRole:
         grammar = plan_grammar(cot=self.settings.cot)
         for attempt in range(self.settings.max_attempts):
             gen, call = _call(self.llm, self.role, self.prompt, {**variables, "cot": self.settings.cot},
-                              self.settings, step, grammar, feedback, attempt)
+                              self.settings, step, grammar, feedback, attempt, stop_when=repeats_a_step)
             calls.append(call)
             raw = gen.text
             reasoning, answer = split_reasoning(raw)
-            try:
-                return parse_plan(answer), RoleOutput(raw, reasoning, calls), None
+            try:  # a plan ends at its last distinct step (the generation stops when a step repeats)
+                return distinct_steps(parse_plan(answer)), RoleOutput(raw, reasoning, calls), None
             except PlanParseError as err:
                 feedback = str(err)
         return None, RoleOutput(raw, reasoning, calls), feedback

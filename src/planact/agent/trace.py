@@ -19,6 +19,7 @@ class LLMCall:
     step: int  # the step it was made for (0 = before the first action)
     attempt: int = 0
     notes: list[str] = field(default_factory=list)
+    cached_tokens: int = 0  # prompt tokens the runtime took from its prefix cache
 
 
 @dataclass
@@ -30,6 +31,9 @@ class PlanVersion:
     raw_output: str
     reasoning: str | None = None
     parse_error: str | None = None
+    # why it was written: "initial", "every-step", or the adaptive triggers that fired (failed, no_effect,
+    # navigated, step_done, asked, plan_done, interval)
+    reasons: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -92,9 +96,11 @@ class Trajectory:
     def usage(self) -> dict[str, dict[str, float]]:
         out: dict[str, dict[str, float]] = {}
         for c in self.llm_calls:
-            d = out.setdefault(c.role, {"calls": 0, "prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0})
+            d = out.setdefault(c.role, {"calls": 0, "prompt_tokens": 0, "cached_tokens": 0, "completion_tokens": 0,
+                                        "latency_s": 0.0})
             d["calls"] += 1
             d["prompt_tokens"] += c.prompt_tokens
+            d["cached_tokens"] += c.cached_tokens
             d["completion_tokens"] += c.completion_tokens
             d["latency_s"] += c.latency_s
         return out

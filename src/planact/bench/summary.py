@@ -85,6 +85,8 @@ class Run:
         label = self.tags.get("planner", "base")
         if agent.get("replan", "every-step") == "every-step":
             label += " +replanning"
+        elif agent.get("replan") == "adaptive":
+            label += " +adaptive replanning"
         if agent.get("cot"):
             label += " +CoT"
         return label
@@ -120,7 +122,7 @@ class Run:
         return "task", [group(t, by_task[t]) for t in sorted(by_task)]
 
     def cost(self) -> dict[str, dict[str, float]]:
-        """Per role: calls, prompt and completion tokens per task."""
+        """Per role: calls, prompt tokens (and those served from a prefix cache) and completion tokens per task."""
         n = max(1, len(self.records))
         out: dict[str, dict[str, float]] = {}
         for role in ROLES:
@@ -129,6 +131,7 @@ class Run:
                 continue
             out[role] = {"calls": calls / n,
                          "prompt_tokens": sum(r.usage.get(role, {}).get("prompt_tokens", 0) for r in self.records) / n,
+                         "cached_tokens": sum(r.usage.get(role, {}).get("cached_tokens", 0) for r in self.records) / n,
                          "completion_tokens": sum(r.usage.get(role, {}).get("completion_tokens", 0)
                                                   for r in self.records) / n}
         return out
@@ -223,11 +226,12 @@ def grid_rows(g: Grid) -> tuple[list[str], list[list[str]]]:
 
 
 def cost_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
-    head = ["run", "role", "calls/task", "prompt tokens/task", "completion tokens/task"]
+    head = ["run", "role", "calls/task", "prompt tokens/task", "from cache %", "completion tokens/task"]
     rows = []
     for r in runs:
         for role, c in r.cost().items():
-            rows.append([r.name, role, _f(c["calls"]), _f(c["prompt_tokens"], "{:.0f}"),
+            share = 100 * c["cached_tokens"] / c["prompt_tokens"] if c["prompt_tokens"] else 0.0
+            rows.append([r.name, role, _f(c["calls"]), _f(c["prompt_tokens"], "{:.0f}"), _f(share),
                          _f(c["completion_tokens"], "{:.0f}")])
     return head, rows
 

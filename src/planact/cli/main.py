@@ -26,12 +26,12 @@ ModelOpt = typer.Option(None, help="model spec, e.g. local:smollm2-135m, openai:
 
 
 def _config(config: Optional[Path], planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
-            allow_domain, headless, grammar) -> PlanActConfig:
+            allow_domain, headless, grammar, prefix_cache=None) -> PlanActConfig:
     cfg = PlanActConfig.load(config)
     return cfg.with_overrides(
         models={"planner": planner, "executor": executor, "replanner": replanner},
         agent={"no_planner": True if no_planner else None, "replan": replan, "cot": True if cot else None,
-               "max_steps": max_steps, "grammar": grammar},
+               "max_steps": max_steps, "grammar": grammar, "prefix_cache": prefix_cache},
         browser={"allow_domains": list(allow_domain) if allow_domain else None, "headless": headless,
                  "token_budget": token_budget},
     )
@@ -47,6 +47,8 @@ def _printer(verbose: bool):
     def on_event(kind: str, p: dict) -> None:
         if kind == "plan":
             title = "Initial plan" if p["after_step"] == 0 else f"Plan after step {p['after_step']}"
+            if p.get("reasons") and p["after_step"] and p["reasons"] != ["every-step"]:
+                title += f" ({', '.join(p['reasons'])})"
             body = p["text"] + (f"\n[red](unparsable output: {p['error']})[/red]" if p["error"] else "")
             console.print(Panel(body, title=f"{title} · {p['role']}", expand=False, border_style="blue"))
         elif kind == "action":
@@ -78,13 +80,16 @@ def run(
     executor: Optional[str] = ModelOpt,
     replanner: Optional[str] = ModelOpt,
     no_planner: bool = typer.Option(False, "--no-planner", help="executor alone (the paper's 'No Planner' row)"),
-    replan: Optional[str] = typer.Option(None, help="every-step (dynamic) or never (static plan)"),
+    replan: Optional[str] = typer.Option(None, help="every-step (dynamic, the paper), never (static plan) or "
+                                         "adaptive (only when an action fails, changes nothing, navigates, ...)"),
     cot: bool = typer.Option(False, "--cot", help="reason in <think>…</think> before each plan and action"),
     max_steps: Optional[int] = typer.Option(None, help="step limit (default 25)"),
     token_budget: Optional[int] = typer.Option(None, help="observation token budget"),
     allow_domain: Optional[list[str]] = typer.Option(None, help="only these hosts may be visited (repeatable)"),
     headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
     grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar", help="GBNF-constrained output"),
+    prefix_cache: Optional[bool] = typer.Option(None, "--prefix-cache/--no-prefix-cache",
+                                                help="a llama.cpp context per role, each keeping its prompt cache"),
     verbose: bool = typer.Option(False, "-v", "--verbose", help="print raw model outputs"),
 ) -> None:
     """Run the agent on one task: an ad-hoc page (--task/--url) or a benchmark task (--suite/--task)."""
@@ -96,7 +101,7 @@ def run(
     if not task:
         raise typer.BadParameter("give --task")
     cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
-                  allow_domain, headless, grammar)
+                  allow_domain, headless, grammar, prefix_cache)
     if suite:
         s = _suite(suite, cfg)
         task_id, run_seed = task, (seed if suite == "miniwob" else None)
@@ -164,13 +169,14 @@ def eval_(
     executor: Optional[str] = ModelOpt,
     replanner: Optional[str] = ModelOpt,
     no_planner: bool = typer.Option(False, "--no-planner"),
-    replan: Optional[str] = typer.Option(None),
+    replan: Optional[str] = typer.Option(None, help="every-step, never or adaptive"),
     cot: bool = typer.Option(False, "--cot"),
     max_steps: Optional[int] = typer.Option(None),
     token_budget: Optional[int] = typer.Option(None),
     allow_domain: Optional[list[str]] = typer.Option(None),
     headless: Optional[bool] = typer.Option(None, "--headless/--headed"),
     grammar: Optional[bool] = typer.Option(None, "--grammar/--no-grammar"),
+    prefix_cache: Optional[bool] = typer.Option(None, "--prefix-cache/--no-prefix-cache"),
     allow_errors: bool = typer.Option(False, "--allow-errors",
                                       help="exit 0 even when some episodes ended in an infrastructure error"),
     max_consecutive_errors: int = typer.Option(5, min=0, help="stop after this many episodes in a row end in "
@@ -184,7 +190,7 @@ def eval_(
     from ..bench.runner import check_run_config, parse_seeds, run_eval
 
     cfg = _config(config, planner, executor, replanner, no_planner, replan, cot, max_steps, token_budget,
-                  allow_domain, headless, grammar).with_overrides(eval={"judge": judge})
+                  allow_domain, headless, grammar, prefix_cache).with_overrides(eval={"judge": judge})
     s = _suite(suite, cfg, tasks_file)
     ids = _select(s, _csv(sites), _csv(task_ids), limit)
     if dry_run:
@@ -243,7 +249,7 @@ def _check_models(cfg: PlanActConfig) -> None:
     specs = [cfg.models.executor]
     if not cfg.agent.no_planner:
         specs.append(cfg.models.planner)
-        if cfg.agent.replan == "every-step":
+        if cfg.agent.replan in ("every-step", "adaptive"):
             specs.append(cfg.models.replanner or cfg.models.planner)
     for spec in dict.fromkeys(specs):
         check_spec(spec)

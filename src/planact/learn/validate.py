@@ -14,7 +14,7 @@ from ..agent.factory import build_agent
 from ..bench.records import RecordLog, latest
 from ..bench.registry import get_suite
 from ..bench.runner import RunSettings, parse_seeds, run_eval
-from ..config import PlanActConfig
+from ..config import AgentSettings, PlanActConfig
 from ..synth.engine import ModelCache, Progress
 from ..synth.engine import Execution, Unit, run_stage
 from ..synth.records import Provenance, RecordStore, new_record
@@ -32,12 +32,21 @@ def validation_config(cfg: PlanActConfig, policy: dict[str, str], agent: dict[st
     return PlanActConfig.model_validate({"models": policy, "agent": agent, "browser": browser})
 
 
+def behaviour(agent: AgentSettings) -> dict[str, Any]:
+    """The agent settings that change what it does: not the speed-only prefix cache, and the adaptive
+    replanning knobs only when replanning is adaptive."""
+    d = agent.model_dump(mode="json", exclude={"prefix_cache"})
+    if agent.replan != "adaptive":
+        d.pop("replan_on")
+        d.pop("replan_every")
+    return d
+
+
 def validation_protocol(cfg: PlanActConfig) -> str:
     """What validation scores depend on besides the policy: each configuration's resolved agent
     settings (defaults included), the browser settings, what observations show (the observation
     script), tasks and seeds. Scores under different protocols are not compared."""
-    agents = {name: validation_config(cfg, {}, a).agent.model_dump(mode="json")
-              for name, a in cfg.learn.validate_.agents.items()}
+    agents = {name: behaviour(validation_config(cfg, {}, a).agent) for name, a in cfg.learn.validate_.agents.items()}
     d = {"agents": agents, "browser": validation_config(cfg, {}).browser.model_dump(mode="json"),
          "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(),
          "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, runtime_checkable
 
@@ -32,12 +33,19 @@ class GenerationOptions:
     # A GBNF grammar the answer must follow (after `prefill`). Honoured by llama.cpp and by
     # OpenAI-compatible servers configured with `grammar_field` (vLLM: "guided_grammar").
     grammar: str | None = None
+    # Called with the text so far at each new line; True ends the generation there (finish_reason
+    # "stop_when"). Honoured by llama.cpp (streaming); other backends generate to the end.
+    stop_when: Callable[[str], bool] | None = None
 
 
 @dataclass
 class Usage:
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    # prompt tokens served from the runtime's prefix (KV) cache rather than computed again: llama.cpp's
+    # match with its previous prompt, or what an OpenAI-compatible server reports
+    # (`prompt_tokens_details.cached_tokens`); 0 where nothing says
+    cached_tokens: int = 0
 
     @property
     def total_tokens(self) -> int:

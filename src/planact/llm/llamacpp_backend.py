@@ -65,6 +65,8 @@ class LlamaCppBackend:
         except ImportError as err:
             raise LLMError("the llama.cpp runtime needs llama-cpp-python: pip install llama-cpp-python") from err
         self._llama_cpp = llama_cpp
+        self._args = {"path": path, "name": name, "n_ctx": n_ctx, "n_threads": n_threads, "lora_path": lora_path,
+                      "requantize": requantize, "seed": seed}
         model_path = requantized(path, requantize) if requantize else path
         self.name = name or path.name
         self._lock = threading.Lock()
@@ -107,30 +109,65 @@ class LlamaCppBackend:
             self._grammars[gbnf] = g
         return g
 
+    def _cached_prefix(self, prompt: str) -> int:
+        """How many of the prompt's tokens llama.cpp will take from its KV cache: the prefix it shares
+        with what the context last held (the previous prompt and its answer), less the one token
+        llama.cpp evaluates again when the whole prompt matches."""
+        held = self._llm._input_ids
+        if not len(held):
+            return 0
+        tokens = self._llm.tokenize(prompt.encode("utf-8"), special=True)
+        n = 0
+        for a, b in zip(held, tokens):
+            if a != b:
+                break
+            n += 1
+        return min(n, len(tokens) - 1)
+
+    def fork(self) -> "LlamaCppBackend":
+        """The same model with a context (and so a prompt cache) of its own: for a second role that
+        would otherwise evict the first one's cached prefix on every turn."""
+        return LlamaCppBackend(**self._args)
+
     def generate(self, messages: list[ChatMessage], options: GenerationOptions | None = None) -> Generation:
         opts = options or GenerationOptions()
         prompt = self.render(messages) + opts.prefill
         with self._lock:
             start = time.perf_counter()
-            out = self._llm.create_completion(
-                prompt=prompt,
-                max_tokens=opts.max_tokens,
-                temperature=opts.temperature,
-                top_p=opts.top_p,
-                stop=opts.stop or None,
-                seed=opts.seed,
-                grammar=self._grammar(opts.grammar) if opts.grammar else None,
-            )
+            cached = self._cached_prefix(prompt)
+            kwargs = dict(prompt=prompt, max_tokens=opts.max_tokens, temperature=opts.temperature, top_p=opts.top_p,
+                          stop=opts.stop or None, seed=opts.seed,
+                          grammar=self._grammar(opts.grammar) if opts.grammar else None)
+            if opts.stop_when is None:
+                out = self._llm.create_completion(**kwargs)
+                choice = out["choices"][0]
+                usage = out.get("usage") or {}
+                text, finish = choice["text"], choice.get("finish_reason")
+                prompt_tokens, completion_tokens = usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)
+            else:
+                text, finish, completion_tokens = self._stream(kwargs, opts.stop_when)
+                prompt_tokens = len(self._llm.tokenize(prompt.encode("utf-8"), special=True))
             latency = time.perf_counter() - start
-        choice = out["choices"][0]
-        usage = out.get("usage") or {}
         return Generation(
-            text=opts.prefill + choice["text"],
-            usage=Usage(usage.get("prompt_tokens", 0), usage.get("completion_tokens", 0)),
+            text=opts.prefill + text,
+            usage=Usage(prompt_tokens, completion_tokens, cached),
             latency_s=latency,
             model=self.name,
-            finish_reason=choice.get("finish_reason"),
+            finish_reason=finish,
         )
+
+    def _stream(self, kwargs: dict, stop_when) -> tuple[str, str | None, int]:  # noqa: ANN001
+        """Token by token, asking `stop_when` at each new line; leaving the stream ends the generation."""
+        text, finish, n = "", None, 0
+        for chunk in self._llm.create_completion(**kwargs, stream=True):
+            choice = chunk["choices"][0]
+            piece = choice.get("text") or ""
+            text += piece
+            n += 1
+            finish = choice.get("finish_reason") or finish
+            if "\n" in piece and stop_when(text):
+                return text, "stop_when", n
+        return text, finish, n
 
 
 def _raise(message: str) -> None:

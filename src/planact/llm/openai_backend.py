@@ -139,7 +139,10 @@ class OpenAIBackend:
         if opts.prefill and not text.startswith(opts.prefill):
             text = opts.prefill + text
         u = resp.usage
-        usage = Usage(u.prompt_tokens, u.completion_tokens) if u else Usage(
+        details = getattr(u, "prompt_tokens_details", None) if u else None
+        cached = (details.get("cached_tokens") if isinstance(details, dict) else getattr(details, "cached_tokens", 0)) \
+            if details else 0
+        usage = Usage(u.prompt_tokens, u.completion_tokens, int(cached or 0)) if u else Usage(
             sum(approx_tokens(m.content) for m in messages), approx_tokens(text)
         )
         return Generation(text=text, usage=usage, latency_s=latency, model=self.name, finish_reason=finish, notes=notes)
