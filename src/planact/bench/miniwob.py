@@ -4,7 +4,6 @@ page's WOB_* globals. Runs offline."""
 from __future__ import annotations
 
 import difflib
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -64,11 +63,11 @@ class MiniWoBSuite:
             "([seed, maxTime]) => { core.EPISODE_MAX_TIME = maxTime; Math.seedrandom(seed); core.startEpisodeReal(); }",
             [str(seed if seed is not None else 0), self.episode_max_time_ms],
         )
-        deadline = time.monotonic() + self.ready_timeout_s
-        while not page.evaluate("typeof WOB_TASK_READY === 'undefined' || WOB_TASK_READY"):
-            if time.monotonic() > deadline:
-                raise BrowserError(f"MiniWoB task {task_id} did not become ready")
-            page.wait_for_timeout(50)
+        try:
+            page.wait_for_function("typeof WOB_TASK_READY === 'undefined' || WOB_TASK_READY",
+                                   timeout=self.ready_timeout_s * 1000)
+        except Exception as err:  # noqa: BLE001 - Playwright's timeout, said plainly
+            raise BrowserError(f"MiniWoB task {task_id} did not become ready") from err
         goal = page.evaluate("core.getUtterance()")
         if isinstance(goal, dict):  # a few tasks return {utterance, fields}
             goal = goal.get("utterance", "")

@@ -14,6 +14,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlparse
 
+from .observation import page_script
+
 CHROMIUM_FLAGS = [
     "--disable-gpu",
     "--disable-background-networking",
@@ -128,6 +130,8 @@ class BrowserSession:
         )
         self._context.set_default_timeout(self.options.action_timeout_ms)
         self._context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
+        # what an action started (timers, requests, a navigation, DOM changes), for settling on events
+        self._context.add_init_script(page_script("settle"))
         if self.options.allow_domains:
             self._context.route("**/*", self._route)
             self._context.route_web_socket("**/*", self._route_ws)

@@ -19,6 +19,14 @@ class ActionResult:
     url: str = ""
     elapsed_s: float = 0.0
     notice: str | None = None  # what the page did that the agent should know (a dialog it dismissed)
+    settled: str | None = None  # how waiting for the action's effects ended ("settled", "limit: timers", ...)
+
+
+# two animation frames (or 100 ms, where frames do not run), on an untracked timer
+_TWO_FRAMES = """() => new Promise(r => {
+  requestAnimationFrame(() => requestAnimationFrame(r));
+  (window.__planactSettle ? window.__planactSettle.origSet : setTimeout)(r, 100);
+})"""
 
 
 class ActionFailed(Exception):
@@ -32,8 +40,8 @@ class BrowserEnv:
         obs_options: ObservationOptions | None = None,
         count_tokens: Callable[[str], int] = approx_tokens,
         screenshots: bool = True,
-        settle_ms: int = 150,
-        type_settle_ms: int = 500,
+        quiet_ms: int = 30,
+        settle_max_ms: int = 3000,
         done_check: Callable[[], bool] | None = None,
         image_wait_ms: int = 2000,
     ) -> None:
@@ -41,9 +49,13 @@ class BrowserEnv:
         self.obs_options = obs_options or ObservationOptions()
         self.count_tokens = count_tokens
         self.screenshots = screenshots
-        self.settle_ms = settle_ms
-        # Suggestions under a text field usually appear after a debounce (jQuery UI: 300 ms).
-        self.type_settle_ms = type_settle_ms
+        # After an action: no fixed sleep, but a wait for what it started (web/js/settle.js): timers up
+        # to 1 s (a debounce: jQuery UI's autocomplete waits 300 ms), requests, a navigation, and DOM
+        # mutations quiet for `quiet_ms`; at most `settle_max_ms` in all.
+        self.quiet_ms = quiet_ms
+        self.settle_max_ms = settle_max_ms
+        self._quiet_script = page_script("quiet")
+        self._point_script = page_script("point")
         # An element whose image has not arrived may have no size yet and be left out of the page.
         self.image_wait_ms = image_wait_ms
         self._script = page_script("observe")
@@ -99,8 +111,9 @@ class BrowserEnv:
         start = time.perf_counter()
         refused_before = self._refusals_seen  # also those the page itself tried since the last action
         try:
+            self._arm()
             self._do(action)
-            self._settle(self.type_settle_ms if action.name == "Type" else self.settle_ms)
+            settled = self._settle()
         except ActionFailed as err:
             return ActionResult(False, str(err), self.page.url, time.perf_counter() - start)
         except Exception as err:  # noqa: BLE001 - Playwright's errors become feedback
@@ -116,7 +129,7 @@ class BrowserEnv:
                     pass
             return ActionResult(False, f"navigation to {refused[-1]} was refused: that site is not allowed",
                                 self.page.url, time.perf_counter() - start)
-        return ActionResult(True, None, self.page.url, time.perf_counter() - start)
+        return ActionResult(True, None, self.page.url, time.perf_counter() - start, settled=settled)
 
     # ---------------------------------------------------------------------------------------
     def _locate(self, element: int | None):
@@ -130,26 +143,63 @@ class BrowserEnv:
             raise ActionFailed(f"element {element} is not visible; scroll or pick another element")
         return loc
 
-    def _settle(self, ms: int) -> None:
-        page = self.page
+    def _point(self, element: int | None) -> tuple[float, float] | None:
+        """The element's centre when it is in view (scrolled there) and nothing covers it; None where
+        Playwright's own click must decide."""
+        if element is None:
+            raise ActionFailed("this action needs an element id")
+        found = self.page.evaluate(self._point_script, element)
+        if found.get("error") == "missing":
+            raise ActionFailed(f"there is no element with id {element} on the current page")
+        return None if found.get("fallback") else (found["x"], found["y"])
+
+    def _arm(self) -> None:
+        """Mark the start of an action: what happens from now on is its effect."""
         try:
-            page.wait_for_load_state("domcontentloaded", timeout=self.session.options.navigation_timeout_ms)
-        except Exception:  # noqa: BLE001 - slow pages still get observed
+            self.page.evaluate("() => window.__planactSettle && window.__planactSettle.arm()")
+        except Exception:  # noqa: BLE001 - a page mid-navigation is settled after the action
             pass
-        page.wait_for_timeout(ms)
+
+    def _settle(self) -> str:
+        """Wait for the action's effects (settle.js / quiet.js); a navigation it started is followed into
+        the new document, which is settled in turn. Returns how the wait ended."""
+        page = self.page
+        deadline = time.perf_counter() + self.settle_max_ms / 1000
+        while True:
+            left_ms = (deadline - time.perf_counter()) * 1000
+            if left_ms <= 0:
+                return "limit"
+            try:
+                page.wait_for_load_state("domcontentloaded", timeout=left_ms)
+            except Exception:  # noqa: BLE001 - slow pages still get observed
+                return "limit: load"
+            try:
+                return str(page.evaluate(self._quiet_script, {"quietMs": self.quiet_ms,
+                                                              "maxMs": max(1.0, left_ms - 1)}))
+            except Exception as err:  # noqa: BLE001
+                if "navigat" not in str(err) and "destroyed" not in str(err):
+                    return f"error: {str(err).splitlines()[0][:80]}"
+                # the document went away mid-wait: a navigation; settle the new one
 
     def _do(self, action: Action) -> None:
         page = self.page
         name = action.name
-        if name == "Click":
+        if name in ("Click", "Hover"):
+            point = self._point(action.element)
+            if point is not None:  # the pointer moves there (hover effects happen), then clicks
+                page.mouse.move(*point)
+                if name == "Click":
+                    page.mouse.click(*point)
+                return
             loc = self._locate(action.element)
-            # Hover first and let :hover styles apply (some pages swap the element under the
-            # pointer on hover), then click.
+            if name == "Hover":
+                loc.hover()
+                return
+            # Playwright's click, which waits for the element to be stable and uncovered. Hover first and
+            # let :hover styles apply (some pages swap the element under the pointer on hover).
             loc.hover()
-            page.wait_for_timeout(50)
+            page.evaluate(_TWO_FRAMES)
             loc.click()
-        elif name == "Hover":
-            self._locate(action.element).hover()
         elif name in ("Type", "Search"):
             loc = self._locate(action.element)
             text = action.argument or ""
