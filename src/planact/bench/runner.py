@@ -109,47 +109,74 @@ def check_run_config(out_dir: Path, fingerprint: dict, tags: dict[str, str] | No
     path.write_text(json.dumps({"digest": digest, "config": fingerprint, "tags": tags or {}}, indent=1))
 
 
+class Tally:
+    """The driver's side of an eval: it alone appends the records (so a killed run resumes without
+    losing or repeating an episode), keeps the results, and stops the run after
+    `max_consecutive_errors` episodes in a row end in `error`."""
+
+    def __init__(self, out_dir: Path, on_record: Callable[[EpisodeRecord], None] | None,
+                 max_consecutive_errors: int | None) -> None:
+        self.log = RecordLog(out_dir / "episodes.jsonl")
+        self.on_record = on_record
+        self.max_errors = max_consecutive_errors
+        self.results: list[EpisodeRecord] = []
+        self.streak: list[EpisodeRecord] = []  # the episodes that ended in error since the last one that did not
+        self.stop = threading.Event()
+        self._lock = threading.Lock()
+
+    def todo(self, suite_name: str, jobs: list[tuple[str, int | None]]) -> list[tuple[str, int | None]]:
+        done = self.log.done_keys()
+        return [(t, s) for t, s in jobs if (suite_name, t, s) not in done]
+
+    def add(self, rec: EpisodeRecord) -> None:
+        self.log.append(rec)
+        with self._lock:
+            self.results.append(rec)
+            if rec.status == "error":
+                self.streak.append(rec)
+                if self.max_errors and len(self.streak) >= self.max_errors:
+                    self.stop.set()
+            else:
+                self.streak.clear()
+        if self.on_record:
+            self.on_record(rec)
+
+    def finish(self) -> list[EpisodeRecord]:
+        if self.stop.is_set():
+            last = self.streak[-1]
+            raise InfrastructureError(
+                f"stopped after {len(self.streak)} episodes in a row ended in error (last: {last.task_id}: "
+                f"{last.error}); fix the cause and run again: the {len(self.results) - len(self.streak)} "
+                "finished episodes are kept")
+        return self.results
+
+
 def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str, int | None]], out_dir: Path,
              settings: RunSettings, workers: int = 1,
              on_record: Callable[[EpisodeRecord], None] | None = None,
              max_consecutive_errors: int | None = 5) -> list[EpisodeRecord]:
-    """Run `jobs` (task, seed) not already in out_dir/episodes.jsonl, each worker on its own browser.
-    After `max_consecutive_errors` episodes in a row end in `error` (a dead model endpoint, a browser
-    that will not start, an unreachable site) the run stops with InfrastructureError; what finished is
-    kept and errored episodes are run again on a resume."""
-    log = RecordLog(out_dir / "episodes.jsonl")
-    done = log.done_keys()
+    """Run `jobs` (task, seed) not already in out_dir/episodes.jsonl, each worker thread on its own
+    browser with the agent `make_agent` gives it (its own models, so that local models run side by
+    side instead of taking turns; or one shared agent). After `max_consecutive_errors` episodes in a
+    row end in `error` (a dead model endpoint, a browser that will not start, an unreachable site)
+    the run stops with InfrastructureError; what finished is kept and errored episodes are run again
+    on a resume. `bench.cluster.run_eval_ray` runs the same on a Ray cluster."""
+    tally = Tally(out_dir, on_record, max_consecutive_errors)
     todo: queue.Queue = queue.Queue()
-    for task_id, seed in jobs:
-        if (suite.name, task_id, seed) not in done:
-            todo.put((task_id, seed))
-    agent = make_agent()
-    results: list[EpisodeRecord] = []
+    for job in tally.todo(suite.name, jobs):
+        todo.put(job)
     errors: list[BaseException] = []
-    streak: list[EpisodeRecord] = []  # the episodes that ended in error since the last one that did not
-    stop = threading.Event()
-    lock = threading.Lock()
 
     def worker() -> None:
         try:
+            agent = make_agent()
             with BrowserSession(suite.browser_options(settings.browser)) as session:
-                while not stop.is_set():
+                while not tally.stop.is_set():
                     try:
                         task_id, seed = todo.get_nowait()
                     except queue.Empty:
                         return
-                    rec = run_episode(suite, session, agent, task_id, seed, out_dir, settings)
-                    log.append(rec)
-                    with lock:
-                        results.append(rec)
-                        if rec.status == "error":
-                            streak.append(rec)
-                            if max_consecutive_errors and len(streak) >= max_consecutive_errors:
-                                stop.set()
-                        else:
-                            streak.clear()
-                    if on_record:
-                        on_record(rec)
+                    tally.add(run_episode(suite, session, agent, task_id, seed, out_dir, settings))
         except BaseException as err:  # noqa: BLE001 - re-raised in the caller's thread
             errors.append(err)
 
@@ -161,12 +188,7 @@ def run_eval(suite, make_agent: Callable[[], PlanActAgent], jobs: list[tuple[str
         t.join()
     if errors:
         raise errors[0]
-    if stop.is_set():
-        last = streak[-1]
-        raise InfrastructureError(
-            f"stopped after {len(streak)} episodes in a row ended in error (last: {last.task_id}: {last.error}); "
-            f"fix the cause and run again: the {len(results) - len(streak)} finished episodes are kept")
-    return results
+    return tally.finish()
 
 
 def parse_seeds(text: str) -> list[int]:

@@ -158,7 +158,9 @@ def eval_(
     sites: Optional[str] = typer.Option(None, help="comma-separated sites, e.g. shopping,gitlab,multi-site"),
     limit: Optional[int] = typer.Option(None, help="at most this many tasks (after --sites/--task-ids)"),
     seeds: str = typer.Option("0", help="seeds, e.g. 0-4 or 1,3,5"),
-    workers: int = typer.Option(1, help="parallel episodes, each with its own browser"),
+    workers: int = typer.Option(1, help="parallel episodes, each with its own browser and its own models"),
+    ray: Optional[str] = typer.Option(None, "--ray", help="spread episodes over Ray actors (--workers of them): "
+                                      "local (start Ray here), auto (the running cluster) or ray://host:port"),
     output: Optional[Path] = typer.Option(None, help="results folder; re-running with it resumes"),
     config: Optional[Path] = typer.Option(None, help="YAML/JSON config file"),
     tasks_file: Optional[str] = typer.Option(None, help="the suite's task file (path or URL) instead of the bundled one"),
@@ -208,8 +210,15 @@ def eval_(
     _check_models(cfg)
     check_writable(out)
     jobs = [(t, sd) for t in ids for sd in seed_list]
-    with console.status("loading models…"):
-        agent = build_agent(cfg)
+    agents = []
+    if not ray:
+        with console.status("loading models…"):
+            agents.append(build_agent(cfg))
+
+    def make_agent():
+        """The first worker's agent was loaded above; each other worker loads its own models."""
+        return agents.pop() if agents else build_agent(cfg)
+
     with OutputLock(out, "eval"):
         check_run_config(out, {"suite": suite, **cfg.model_dump()}, tags)
         log = RecordLog(out / "episodes.jsonl")
@@ -225,8 +234,16 @@ def eval_(
                 progress.update(bar, advance=1,
                                 last=f"{mark} {rec.task_id}" + (f" seed {rec.seed}" if rec.seed is not None else ""))
 
-            run_eval(s, lambda: agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record,
-                     max_consecutive_errors=max_consecutive_errors or None)
+            if ray:
+                from ..bench.cluster import run_eval_ray
+
+                here = tasks_file and Path(tasks_file).exists()  # actors may run elsewhere: an absolute path
+                run_eval_ray(ray, cfg, suite, str(Path(tasks_file).resolve()) if here else tasks_file, jobs, out,
+                             _settings(cfg), workers, on_record=on_record,
+                             max_consecutive_errors=max_consecutive_errors or None)
+            else:
+                run_eval(s, make_agent, jobs, out, _settings(cfg), workers=workers, on_record=on_record,
+                         max_consecutive_errors=max_consecutive_errors or None)
     wanted = {(suite, t, sd) for t, sd in jobs}
     records = [r for r in latest(log.read()) if r.key in wanted]
     console.print(summary_table(records))

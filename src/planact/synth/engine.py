@@ -10,7 +10,6 @@ from __future__ import annotations
 import copy
 import os
 import socket
-import sys
 import threading
 import time
 from collections import Counter
@@ -18,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from ..cluster import connect_ray
 from ..errors import InfrastructureError
 from ..llm.base import LLM
 from ..llm.registry import load_model
@@ -215,22 +215,6 @@ def _run_threads(todo: list[Unit], factory: WorkerFactory, slots: int, finish: C
         t.join()
     if errors:
         raise errors[0]
-
-
-def connect_ray(address: str):
-    """"local" starts a Ray instance on this machine; "auto" or "ray://host:port" joins a cluster.
-    The driver's PYTHONPATH goes to the workers so that user modules (scripted models) import."""
-    import ray
-
-    if not ray.is_initialized():
-        env = {"PYTHONPATH": os.pathsep.join(p for p in sys.path if p)}
-        kwargs: dict[str, Any] = {"runtime_env": {"env_vars": env}, "log_to_driver": False,
-                                  "include_dashboard": False}
-        if address == "local":
-            ray.init(**kwargs)
-        else:
-            ray.init(address=address, **kwargs)
-    return ray
 
 
 class _ActorBody:

@@ -1,0 +1,98 @@
+"""Where the embedded model's time goes on multi-step MiniWoB episodes, and what the per-role prompt
+cache and adaptive replanning save, in one run.
+
+Three agents on the same tasks and seeds, every role on the same model: replanning after every step
+with a llama.cpp context per role (the default), the same with one shared context (`--no-prefix-cache`,
+the previous behaviour), and adaptive replanning with the per-role contexts.
+
+    python benchmarks/model_time.py [--model local:smollm2-135m] [--tasks login-user,email-inbox,book-flight]
+                                    [--seeds 0-2] [--max-steps 8]
+
+Goals (issue 12): >= 45% of executor and replanner prompt tokens from the cache; median episode time
+>= 1.5x faster than without it; adaptive replanning <= 50% of every-step's planner + replanner tokens at
+equal success.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from planact.agent.factory import build_agent
+from planact.bench.miniwob import MiniWoBSuite
+from planact.bench.runner import RunSettings, run_episode
+from planact.config import PlanActConfig
+from planact.synth.engine import ModelCache
+from planact.web import BrowserOptions, BrowserSession, ObservationOptions
+
+AGENTS = {
+    "every-step, cache per role": {"replan": "every-step", "prefix_cache": True},
+    "every-step, one shared context": {"replan": "every-step", "prefix_cache": False},
+    "adaptive, cache per role": {"replan": "adaptive", "prefix_cache": True},
+}
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--model", default="local:smollm2-135m")
+    ap.add_argument("--tasks", default="login-user,email-inbox,book-flight")
+    ap.add_argument("--seeds", default="0-2")
+    ap.add_argument("--max-steps", type=int, default=8)
+    args = ap.parse_args()
+    lo, _, hi = args.seeds.partition("-")
+    seeds = list(range(int(lo), int(hi or lo) + 1))
+    tasks = args.tasks.split(",")
+    suite = MiniWoBSuite()
+    models = ModelCache()
+    results: dict[str, list] = {}
+    with BrowserSession(suite.browser_options(BrowserOptions())) as session, tempfile.TemporaryDirectory() as tmp:
+        for name, agent_settings in AGENTS.items():
+            cfg = PlanActConfig.model_validate({
+                "models": {"planner": args.model, "executor": args.model},
+                "agent": {**agent_settings, "max_steps": args.max_steps}})
+            agent = build_agent(cfg, models.get)
+            settings = RunSettings(BrowserOptions(), ObservationOptions())
+            results[name] = [run_episode(suite, session, agent, task, seed, Path(tmp) / name, settings)
+                             for task in tasks for seed in seeds]
+
+    def usage(recs: list, role: str, key: str) -> float:
+        return sum(r.usage.get(role, {}).get(key, 0) for r in recs)
+
+    console = Console(width=140)
+    t = Table(title=f"{args.model} in every role, {', '.join(tasks)} x seeds {args.seeds} (max {args.max_steps} steps)")
+    for c in ("agent", "episode s (median)", "success", "executor from cache", "replanner from cache",
+              "planning tokens/episode", "model calls/episode"):
+        t.add_column(c, justify="left" if c == "agent" else "right")
+    summary = {}
+    for name, recs in results.items():
+        n = len(recs)
+        plan_tokens = sum(usage(recs, r, k) for r in ("planner", "replanner")
+                          for k in ("prompt_tokens", "completion_tokens")) / n
+        shares = {role: usage(recs, role, "cached_tokens") / max(1, usage(recs, role, "prompt_tokens"))
+                  for role in ("executor", "replanner")}
+        summary[name] = {"median": statistics.median(r.wall_s for r in recs), "plan_tokens": plan_tokens,
+                         "success": sum(bool(r.success) for r in recs), **shares}
+        t.add_row(name, f"{summary[name]['median']:.1f}", f"{summary[name]['success']}/{n}",
+                  f"{shares['executor']:.0%}", f"{shares['replanner']:.0%}", f"{plan_tokens:.0f}",
+                  f"{sum(r.llm_calls for r in recs) / n:.1f}")
+    console.print(t)
+    cache, shared, adaptive = (summary[k] for k in AGENTS)
+    g = Table(title="Goals")
+    for c in ("goal", "measured", "target"):
+        g.add_column(c, justify="left" if c == "goal" else "right")
+    g.add_row("executor prompt tokens from cache", f"{cache['executor']:.0%}", ">= 45%")
+    g.add_row("replanner prompt tokens from cache", f"{cache['replanner']:.0%}", ">= 45%")
+    g.add_row("median episode: shared context / per-role cache", f"{shared['median'] / cache['median']:.2f}x", ">= 1.5x")
+    g.add_row("planning tokens: adaptive / every-step", f"{adaptive['plan_tokens'] / cache['plan_tokens']:.2f}",
+              "<= 0.50")
+    g.add_row("success: adaptive vs every-step", f"{adaptive['success']} vs {cache['success']}", "equal")
+    console.print(g)
+
+
+if __name__ == "__main__":
+    main()
