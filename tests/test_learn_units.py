@@ -257,7 +257,7 @@ def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
     class Trained:
         prompt_version = "v2"
 
-    assert concrete_version("auto", Trained()) == "v2" and concrete_version("auto", object()) == "v1"
+    assert concrete_version("auto", Trained()) == "v2" and concrete_version("auto", object()) == "v3"
     assert concrete_version("v1", Trained()) == "v1"
     assert load_prompt("executor", "v2").id == "executor.v2"
 

@@ -24,6 +24,8 @@ PAGES = {
     "/data": "DATA",  # answered after 500 ms
     "/debounce": """<input id="q" oninput="clearTimeout(window.t); window.t = setTimeout(() => {
         document.getElementById('s').innerHTML = '<li>' + this.value + ' suggestion</li>'; }, 300)"><ul id="s"></ul>""",
+    "/form": """<form method="post" action="/submit"><input name="q" value="x"><button>Save</button></form>""",
+    "/done": "<p>Saved after a redirect</p>",
     "/quiet": """<button onclick="this.textContent = 'Clicked'">Plain</button>
         <script>setInterval(() => {}, 50); (function poll() { setTimeout(poll, 200); })();</script>""",
 }
@@ -34,6 +36,14 @@ def site():
     class Handler(BaseHTTPRequestHandler):
         def log_message(self, *a):
             pass
+
+        def do_POST(self):  # noqa: N802 - a form post answered with a redirect, after a while
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            time.sleep(0.3)
+            self.send_response(302)
+            self.send_header("Location", "/done")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
 
         def do_GET(self):  # noqa: N802
             body = PAGES.get(self.path.split("?")[0], "missing")
@@ -67,7 +77,7 @@ def act(session, site, path, text, call):
     session.goto(site + path)
     env = BrowserEnv(session, screenshots=False)
     obs = env.observe()
-    el = next(i for i, e in obs.elements.items() if e.text == text or e.tag == "input")
+    el = next(i for i, e in obs.elements.items() if (e.text == text if text else e.tag == "input"))
     result = env.act(parse_action(call.format(el)))
     return result, env.observe()
 
@@ -76,6 +86,12 @@ def test_a_navigation_a_timer_starts_is_waited_for(session, site):
     result, obs = act(session, site, "/late-nav", "Go", 'do(action="Click", element="{}")')
     assert result.ok and result.settled == "settled"
     assert obs.url.endswith("/slow-page") and "Arrived after a late navigation" in obs.html
+
+
+def test_a_form_posted_and_redirected_is_waited_for(session, site):
+    result, obs = act(session, site, "/form", "Save", 'do(action="Click", element="{}")')
+    assert result.ok and result.settled == "settled"
+    assert obs.url.endswith("/done") and "Saved after a redirect" in obs.html
 
 
 def test_a_late_dom_change_and_a_slow_request_are_waited_for(session, site):

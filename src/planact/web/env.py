@@ -87,8 +87,18 @@ class BrowserEnv:
             except Exception:  # noqa: BLE001 - a page that navigates meanwhile is observed as it is
                 pass
         o = self.obs_options
-        raw = page.evaluate(self._script, {"viewportOnly": o.viewport_only, "maxText": o.max_text,
-                                           "maxMs": o.max_ms, "maxChars": o.token_budget * 8})
+        args = {"viewportOnly": o.viewport_only, "maxText": o.max_text, "maxMs": o.max_ms,
+                "maxChars": o.token_budget * 8}
+        for attempt in range(3):
+            try:
+                raw = page.evaluate(self._script, args)
+                break
+            except Exception as err:  # noqa: BLE001
+                # the page navigated under the walk (a redirect the action's settling did not see
+                # coming): observe the new document once it has loaded
+                if attempt == 2 or "destroyed" not in str(err):
+                    raise
+                page.wait_for_load_state("domcontentloaded")
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
         if self.screenshots:
             try:

@@ -9,7 +9,7 @@ async ({ quietMs, maxMs }) => {
   const NAVIGATION_MS = 1500;
   for (;;) {
     const now = performance.now();
-    const busy = st.pending.size ? 'timers' : st.inflight > 0 ? 'requests'
+    const busy = st.pending.size ? 'timers' : st.inflight > 0 ? 'requests' : st.pendingSubmit ? 'navigation'
       : (st.navigatingSince && now - st.navigatingSince < NAVIGATION_MS) ? 'navigation'
       : (now - Math.max(st.last, st.armedAt) < quietMs) ? 'mutations' : null;
     if (!busy) return 'settled';

@@ -51,6 +51,15 @@
     try { return origSend.apply(this, a); } catch (e) { done(); throw e; }
   };
 
+  // A form submission navigates a task after its submit event (unless a listener prevents it): busy
+  // from the event until that is known.
+  document.addEventListener('submit', (e) => {
+    st.pendingSubmit = true;
+    origSet(() => {
+      st.pendingSubmit = false;
+      if (!e.defaultPrevented) st.navigatingSince = performance.now();
+    }, 0);
+  }, true);
   if (window.navigation) {
     navigation.addEventListener('navigate', (e) => {
       if (!e.destination.sameDocument) st.navigatingSince = performance.now();
