@@ -148,3 +148,16 @@ def test_retries_stop_at_their_time_limit_as_well_as_their_count(server):
     with pytest.raises(LLMError, match="gave up after [2-4] attempts"):
         b.generate(MSGS)
     assert time.perf_counter() - started < 2
+
+
+def test_a_chat_template_that_reaches_for_python_internals_is_stopped(embedded_model, monkeypatch):
+    """A GGUF's chat template is untrusted: compiled in Jinja's sandbox, it cannot walk to `os`."""
+    from planact.llm.llamacpp_backend import compile_template
+
+    evil = "{{ cycler.__init__.__globals__.os.system('id') }}"
+    monkeypatch.setattr(embedded_model, "_template", compile_template(evil))
+    with pytest.raises(LLMError, match="unsafe"):
+        embedded_model.render([ChatMessage("user", "hi")])
+    plain = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
+    monkeypatch.setattr(embedded_model, "_template", compile_template(plain))
+    assert embedded_model.render([ChatMessage("user", "hi")]) == "<user>hi"

@@ -16,7 +16,9 @@ def test_full_fine_tuning_defaults_are_the_papers(tmp_path):
 
     ts = TrainSettings(method="full")
     args = build_args(ts, tmp_path, has_eval=True, n_train=320, cuda=False)
-    assert args.learning_rate == 2e-5 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 0.1
+    # the paper's 10% warmup, as whole steps (10 steps of 32 examples: 1), which every transformers reads
+    assert args.learning_rate == 2e-5 and args.lr_scheduler_type == "cosine" and args.warmup_steps == 1
+    assert build_args(TrainSettings(max_steps=45), tmp_path, False, 10, False).warmup_steps == 5
     assert args.per_device_train_batch_size * args.gradient_accumulation_steps == 32
     assert args.num_train_epochs == 1.0 and args.completion_only_loss is True
     lora = build_args(TrainSettings(), tmp_path, has_eval=False, n_train=10, cuda=False)

@@ -82,14 +82,18 @@ class LlamaCppBackend:
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise LLMError(f"{path} has no chat template in its metadata")
-        import jinja2
-
-        env = jinja2.Environment(loader=jinja2.BaseLoader(), trim_blocks=True, lstrip_blocks=True)
-        env.globals["raise_exception"] = _raise
-        self._template = env.from_string(template)
+        self._template = compile_template(template)
         self._grammars: dict[str, object] = {}
 
     def render(self, messages: list[ChatMessage]) -> str:
+        from jinja2.exceptions import SecurityError
+
+        try:
+            return self._render(messages)
+        except SecurityError as err:
+            raise LLMError(f"the model's chat template tried something unsafe and was stopped: {err}") from err
+
+    def _render(self, messages: list[ChatMessage]) -> str:
         return self._template.render(
             messages=[{"role": m.role, "content": m.content} for m in messages],
             add_generation_prompt=True,
@@ -168,6 +172,16 @@ class LlamaCppBackend:
             if "\n" in piece and stop_when(text):
                 return text, "stop_when", n
         return text, finish, n
+
+
+def compile_template(source: str):  # noqa: ANN201 - a jinja2 Template
+    """A model file's chat template is untrusted code: compiled for Jinja's sandbox (no attribute walks
+    to Python internals, no mutation), as llama-cpp-python and transformers do."""
+    from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+    env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True)
+    env.globals["raise_exception"] = _raise
+    return env.from_string(source)
 
 
 def _raise(message: str) -> None:

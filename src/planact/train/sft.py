@@ -59,6 +59,11 @@ def _last_checkpoint(output: Path) -> str | None:
     return None
 
 
+def warmup_steps(ratio: float, total_steps: int) -> int:
+    """The paper's warmup (a share of the optimizer steps) in steps."""
+    return math.ceil(ratio * total_steps) if ratio > 0 else 0
+
+
 def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):
     from trl import SFTConfig
 
@@ -74,6 +79,7 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         bf16 = torch.cuda.is_bf16_supported() if cuda else True  # CPU autocast: faster here (see FACTS)
     steps_per_epoch = max(1, math.ceil(n_train / (per_device * grad_accum * world)))
     eval_steps = ts.eval_steps or max(1, (ts.max_steps if ts.max_steps > 0 else steps_per_epoch) // 4)
+    total_steps = ts.max_steps if ts.max_steps > 0 else math.ceil(steps_per_epoch * ts.epochs)
     return SFTConfig(
         output_dir=str(output),
         per_device_train_batch_size=per_device,
@@ -81,7 +87,9 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         gradient_accumulation_steps=grad_accum,
         learning_rate=lr,
         lr_scheduler_type=ts.lr_scheduler,
-        warmup_steps=ts.warmup_ratio,  # a float below 1 is a ratio of the total steps
+        # the ratio as a whole number of steps (as transformers 5 rounds it): transformers 4 reads a float
+        # warmup_steps as 0, and its warmup_ratio is gone from 5
+        warmup_steps=warmup_steps(ts.warmup_ratio, total_steps),
         num_train_epochs=ts.epochs,
         max_steps=ts.max_steps,
         max_length=ts.max_length,
