@@ -26,6 +26,7 @@ PAGES = {
         document.getElementById('s').innerHTML = '<li>' + this.value + ' suggestion</li>'; }, 300)"><ul id="s"></ul>""",
     "/form": """<form method="post" action="/submit"><input name="q" value="x"><button>Save</button></form>""",
     "/done": "<p>Saved after a redirect</p>",
+    "/menu": """<div oncontextmenu="event.preventDefault(); this.textContent = 'Menu opened'">Right-click me</div>""",
     "/quiet": """<button onclick="this.textContent = 'Clicked'">Plain</button>
         <script>setInterval(() => {}, 50); (function poll() { setTimeout(poll, 200); })();</script>""",
 }
@@ -111,3 +112,17 @@ def test_background_timers_do_not_hold_up_an_action(session, site):
     result, obs = act(session, site, "/quiet", "Plain", 'do(action="Click", element="{}")')
     assert result.settled == "settled" and "Clicked" in obs.html
     assert result.elapsed_s < 1.0
+
+
+def test_the_rest_of_the_webrl_actions_work(session, site):
+    """Right Click, Wait, Goto and Switch Tab, as WebRL's and the paper's prompts spell them."""
+    result, obs = act(session, site, "/menu", "Right-click me", 'do(action="Right Click", element="{}")')
+    assert result.ok and "Menu opened" in obs.html
+    env = BrowserEnv(session, screenshots=False)
+    waited = env.act(parse_action('do(action="Wait", argument="0.3")'))
+    assert waited.ok and waited.elapsed_s >= 0.3
+    went = env.act(parse_action(f'do(action="goto", argument="{site}/done")'))
+    assert went.ok and "Saved after a redirect" in env.observe().html
+    assert "full address" in env.act(parse_action('do(action="Goto", argument="done")')).error
+    assert env.act(parse_action('do(action="Switch Tab", argument="0")')).ok
+    assert "no tab" in env.act(parse_action('do(action="Switch Tab", argument="3")')).error

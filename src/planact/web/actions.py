@@ -28,8 +28,21 @@ ACTION_SPACE: dict[str, tuple[str, ...]] = {
     "Go Backward": (),
     "Go Forward": (),
 }
+# The rest of the WebRL / WebArena-Lite action set: parsed and carried out, but not offered in the
+# prompts or the grammar (what planact's models are trained to write is ACTION_SPACE).
+MORE_ACTIONS: dict[str, tuple[str, ...]] = {
+    "Right Click": ("element",),
+    "Wait": (),
+    "Switch Tab": ("argument",),
+    "Goto": ("argument",),
+}
+OPTIONAL_ARGS: dict[str, tuple[str, ...]] = {"Wait": ("argument",)}  # seconds, at most MAX_WAIT_S
+# any spelling, matched without case, spaces or underscores: "click", "select_dropdown_option", "goto"
+_CANONICAL = {re.sub(r"[\s_]+", "", n.lower()): n for n in (*ACTION_SPACE, *MORE_ACTIONS)}
+_CANONICAL.update({"gourl": "Goto", "goback": "Go Backward", "goforward": "Go Forward", "rightclick": "Right Click",
+                   "switchtotab": "Switch Tab"})
 
-_CALL_START = re.compile(r"(?<![\w.])(do|exit)\s*\(")
+_CALL_START = re.compile(r"(?<![\w.])(do|exit|go_backward|go_forward)\s*\(")
 _ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²", "٣" or a 5,000-digit id is not an element id
 MAX_CALL_CHARS = 4000  # a longer call is refused before Python's parser sees it
 _NOTE = re.compile(r"^\s*#\s*Note\s*:\s*(.*\S)\s*$", re.MULTILINE)
@@ -149,6 +162,10 @@ def _parse_call(kind: str, call: str) -> Action:
         if kw.arg is None or not isinstance(kw.value, ast.Constant):
             raise ParseError(f"{call!r}: every argument must be a plain string, e.g. element=\"12\"")
         kwargs[kw.arg] = kw.value.value
+    if kind in ("go_backward", "go_forward"):  # WebRL's bare go_backward()
+        if node.args or node.keywords:
+            raise ParseError(f"{call!r}: {kind}() takes nothing")
+        return Action(name="Go Backward" if kind == "go_backward" else "Go Forward")
     if kind == "exit":
         if node.args:
             if len(node.args) != 1 or not isinstance(node.args[0], ast.Constant):
@@ -160,10 +177,11 @@ def _parse_call(kind: str, call: str) -> Action:
     name = kwargs.pop("action", None)
     if not isinstance(name, str):
         raise ParseError(f"{call!r}: missing action=\"...\"")
-    if name not in ACTION_SPACE:
+    name = _CANONICAL.get(re.sub(r"[\s_]+", "", name.lower()), name)
+    if name not in ACTION_SPACE and name not in MORE_ACTIONS:
         raise ParseError(f"unknown action {name!r}; valid actions: {', '.join(ACTION_SPACE)}")
-    wanted = ACTION_SPACE[name]
-    extra = set(kwargs) - set(wanted)
+    wanted = ACTION_SPACE[name] if name in ACTION_SPACE else MORE_ACTIONS[name]
+    extra = set(kwargs) - set(wanted) - set(OPTIONAL_ARGS.get(name, ()))
     if extra:
         raise ParseError(f"{name} does not take {', '.join(sorted(extra))}; it takes {', '.join(wanted) or 'nothing'}")
     missing = [a for a in wanted if a not in kwargs]

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from ..llm.base import approx_tokens
 from .actions import Action
-from .browser import BrowserSession
+from .browser import BrowserError, BrowserSession
 from .observation import Observation, ObservationOptions, build_observation, page_script
 
 
@@ -27,6 +27,9 @@ _TWO_FRAMES = """() => new Promise(r => {
   requestAnimationFrame(() => requestAnimationFrame(r));
   (window.__planactSettle ? window.__planactSettle.origSet : setTimeout)(r, 100);
 })"""
+
+
+DEFAULT_WAIT_S, MAX_WAIT_S = 2.0, 10.0
 
 
 class ActionFailed(Exception):
@@ -194,16 +197,20 @@ class BrowserEnv:
     def _do(self, action: Action) -> None:
         page = self.page
         name = action.name
-        if name in ("Click", "Hover"):
+        if name in ("Click", "Hover", "Right Click"):
+            button = "right" if name == "Right Click" else "left"
             point = self._point(action.element)
             if point is not None:  # the pointer moves there (hover effects happen), then clicks
                 page.mouse.move(*point)
-                if name == "Click":
-                    page.mouse.click(*point)
+                if name != "Hover":
+                    page.mouse.click(*point, button=button)
                 return
             loc = self._locate(action.element)
             if name == "Hover":
                 loc.hover()
+                return
+            if name == "Right Click":
+                loc.click(button="right")
                 return
             # Playwright's click, which waits for the element to be stable and uncovered. Hover first and
             # let :hover styles apply (some pages swap the element under the pointer on hover).
@@ -245,5 +252,22 @@ class BrowserEnv:
             page.go_back(wait_until="domcontentloaded")
         elif name == "Go Forward":
             page.go_forward(wait_until="domcontentloaded")
+        elif name == "Wait":  # the agent asks for time (a slow page): at most MAX_WAIT_S
+            try:
+                seconds = float(action.argument) if action.argument else DEFAULT_WAIT_S
+            except ValueError:
+                raise ActionFailed(f"Wait's argument is a number of seconds, not {action.argument!r}") from None
+            page.wait_for_timeout(1000 * min(max(seconds, 0.0), MAX_WAIT_S))
+        elif name == "Goto":
+            url = (action.argument or "").strip()
+            if not url.startswith(("http://", "https://", "file://")):
+                raise ActionFailed(f"Goto needs a full address (http://...), not {url!r}")
+            try:
+                self.session.goto(url)
+            except BrowserError as err:
+                raise ActionFailed(str(err)) from None
+        elif name == "Switch Tab":
+            if (action.argument or "").strip() not in ("0", "1"):  # WebRL counts tabs from 0 or 1
+                raise ActionFailed(f"there is no tab {action.argument!r}: one tab is open")
         else:
             raise ActionFailed(f"{name} cannot be executed in the browser")
