@@ -13,7 +13,7 @@ from planact.synth import augment, cot, expand, export, queries
 from planact.synth.dedupe import Deduper, normalize, rouge_l
 from planact.synth.engine import ModelCache, Unit
 from planact.synth.plans import GroundWorker, validate_grounding
-from planact.synth.records import RecordStore, load_records
+from planact.synth.records import Provenance, RecordStore, load_records, new_record
 from planact.synth.replan import answer_leak
 
 
@@ -169,7 +169,7 @@ def test_export_formats_load_in_datasets(tmp_path):
     info = json.loads((out / "export" / "sharegpt" / "dataset_info.json").read_text())
     assert info["planact_planner"]["formatting"] == "sharegpt"
     tune = datasets.load_dataset("json", data_files=str(out / "export" / "torchtune" / "planner.jsonl"), split="train")
-    assert tune[0]["output"] == msgs[2]["content"] and msgs[1]["content"] in tune[0]["input"]
+    assert tune[0]["messages"] == msgs  # the system prompt stays the system message the agent sends
     card = (out / "export" / "README.md").read_text()
     assert "| planner | 3 | plans 3 | shopping 3 | teacher 3 |" in card
 
@@ -189,3 +189,22 @@ def test_cot_stage_annotates_plans_offline(tmp_path):
     row = json.loads((out / "export" / "chat" / "planner.jsonl").read_text().splitlines()[0])
     assert row["messages"][2]["content"].startswith("<think>\nI read the task")
     assert "</think>\n## Step 1" in row["messages"][2]["content"]
+
+
+def test_role_files_load_together(tmp_path):
+    """Planner and executor examples carry the same source fields, so one load_dataset call takes both."""
+    datasets = pytest.importorskip("datasets")
+    out = tmp_path / "out"
+    write_plans(out, 2)
+    page = '<input id="1" placeholder="Search"><button id="2">Go</button>'
+    steps = [{"index": i + 1, "url": "http://shop.test/", "observation": page, "observation_tokens": 9,
+              "raw_html_chars": 60, "raw_output": a, "action": a}
+             for i, a in enumerate(['do(action="Type", argument="kettle", element="1")', 'do(action="Click", element="2")'])]
+    RecordStore(out / "trajectories.jsonl").append_batch([new_record(
+        "trajectories", "q1", 0, Provenance(stage="trajectories", model="actor"),
+        {"query": "q", "site": "shopping", "trajectory": {"task": "Find the kettle", "steps": steps}}, [], "kept")], "q1")
+    export.run(make_ctx(out))
+    chat = out / "export" / "chat"
+    ds = datasets.load_dataset("json", data_files=[str(chat / "planner.jsonl"), str(chat / "executor.jsonl")],
+                               split="train")
+    assert len(ds) == 4 and {r["source"]["stage"] for r in ds} == {"plans", "trajectories"}

@@ -3,7 +3,9 @@ prompt templates (the version the agent will run with), in three formats:
 
     export/chat/<role>.jsonl        {"messages": [...], "id", "source"...}: `datasets` loads it as is
     export/sharegpt/<role>.json     LLaMA-Factory (ShareGPT), with dataset_info.json
-    export/torchtune/<role>.jsonl   {"input", "output"}: torchtune's instruct datasets
+    export/torchtune/<role>.jsonl   {"messages": [...]} in the OpenAI style that torchtune's chat_dataset
+                                    reads (conversation_style="openai"): the system prompt stays the
+                                    system message the agent sends, not merged into the input
     export/README.md, stats.json    a dataset card: counts per role, stage, site and source model
 """
 
@@ -78,10 +80,15 @@ def build_examples(ctx: StageContext) -> dict[str, list[dict[str, Any]]]:
     out: dict[str, list[dict[str, Any]]] = {r: [] for r in ROLES}
 
     def meta(rec: Record, **extra: Any) -> dict[str, Any]:
-        return {"id": rec.id + (f"-{extra['position']}" if extra.get("position") is not None else ""),
-                "record_id": rec.id, "stage": rec.stage, "site": rec.data.get("site") or "web",
-                "model": rec.provenance.model, "prompt": rec.provenance.prompt, "seed": rec.provenance.seed,
-                "cot": bool(cot), **extra}
+        """The same keys with the same types for every role ("" where a text does not apply, -1 where a
+        number does not), so that the role files load together in one `load_dataset` call."""
+        p = rec.provenance
+        out = {"id": rec.id + (f"-{extra['position']}" if extra.get("position") is not None else ""),
+               "record_id": rec.id, "stage": rec.stage, "site": rec.data.get("site") or "web",
+               "model": p.model or "", "prompt": p.prompt or "", "seed": -1 if p.seed is None else p.seed,
+               "cot": bool(cot), "position": -1, "target_prompt": "", "plan_source": ""}
+        out.update({k: v for k, v in extra.items() if v is not None})
+        return out
 
     for stage in ("plans", "expand", "augment"):
         path = ctx.out / f"{stage}.jsonl"
@@ -117,7 +124,7 @@ def build_examples(ctx: StageContext) -> dict[str, list[dict[str, Any]]]:
                 variables.update({"has_plan": bool(plan), "cot": cot})
                 _, answer = split_reasoning(v.step.raw_output)
                 m = meta(t, position=v.position, target_prompt=prompts["executor"].id, plan_source=ex.executor_plan)
-                m["model"] = t.provenance.model
+                m["model"] = t.provenance.model or ""
                 out["executor"].append(_example(prompts["executor"], variables, _answer(reasoning, answer, cot), m))
 
     if (ctx.out / "replan.jsonl").exists():
@@ -153,8 +160,7 @@ def write_formats(examples: dict[str, list[dict[str, Any]]], out: Path) -> None:
         (out / "sharegpt" / f"{role}.json").write_text(json.dumps(share, ensure_ascii=False, indent=1), encoding="utf-8")
         info[f"planact_{role}"] = {"file_name": f"{role}.json", "formatting": "sharegpt",
                                    "columns": {"messages": "conversations", "system": "system"}}
-        tune = [{"id": r["id"], "input": r["messages"][0]["content"] + "\n\n" + r["messages"][1]["content"],
-                 "output": r["messages"][2]["content"]} for r in rows]
+        tune = [{"id": r["id"], "messages": r["messages"]} for r in rows]
         _write_jsonl(out / "torchtune" / f"{role}.jsonl", tune)
     (out / "sharegpt" / "dataset_info.json").write_text(json.dumps(info, indent=1), encoding="utf-8")
 
