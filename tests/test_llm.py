@@ -46,7 +46,8 @@ MSGS = [ChatMessage("system", "be brief"), ChatMessage("user", "click 3")]
 
 def backend(server, **kw):
     sleeps = []
-    b = OpenAIBackend(model="m", base_url=server.url, retry=RetryPolicy(max_retries=3), sleep=sleeps.append, **kw)
+    kw.setdefault("retry", RetryPolicy(max_retries=3))
+    b = OpenAIBackend(model="m", base_url=server.url, sleep=sleeps.append, **kw)
     return b, sleeps
 
 
@@ -64,6 +65,18 @@ def test_rate_limits_and_server_errors_are_retried_with_backoff(server):
     b, sleeps = backend(server)
     assert b.generate(MSGS).text.startswith("do(")
     assert len(server.requests) == 3 and len(sleeps) == 2 and sleeps[1] > sleeps[0] * 0.9
+
+
+def test_retry_after_408_409_and_x_should_retry_are_honoured(server):
+    """As the openai client itself retries: the server's Retry-After wait, request timeouts and lock
+    conflicts; and a server that says x-should-retry: false is believed."""
+    server.statuses = [(429, {"Retry-After": "7"}), 408, (503, {"retry-after-ms": "250"}), 409]
+    b, sleeps = backend(server, retry=RetryPolicy(max_retries=5))
+    assert b.generate(MSGS).text.startswith("do(")
+    assert len(server.requests) == 5 and sleeps[0] == 7.0 and sleeps[2] == 0.25
+    server.statuses = [(503, {"x-should-retry": "false"})]
+    with pytest.raises(LLMError, match="rejected \\(503\\)"):
+        b.generate(MSGS)
 
 
 def test_persistent_server_errors_give_up(server):

@@ -22,9 +22,11 @@ class FakeServer:
             def log_message(self, *a):
                 pass
 
-            def _send(self, status, body):
+            def _send(self, status, body, headers=None):
                 data = json.dumps(body).encode()
                 self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
@@ -45,9 +47,11 @@ class FakeServer:
                     threading.Thread(target=outer.close, daemon=True).start()  # the server dies mid-run
                     self.close_connection = True
                     return
+                # a status, or (status, headers) such as (429, {"Retry-After": "2"})
                 status = outer.statuses.pop(0) if outer.statuses else 200
+                status, headers = status if isinstance(status, tuple) else (status, {})
                 if status != 200:
-                    return self._send(status, {"error": {"message": f"status {status}", "type": "x"}})
+                    return self._send(status, {"error": {"message": f"status {status}", "type": "x"}}, headers)
                 usage = {"prompt_tokens": 11, "completion_tokens": 3, "total_tokens": 14,
                          "prompt_tokens_details": {"cached_tokens": 8}}  # as vLLM and OpenAI report a prefix hit
                 if self.path.endswith("/chat/completions"):

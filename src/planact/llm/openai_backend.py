@@ -64,10 +64,38 @@ class OpenAIBackend:
         return approx_tokens(text)
 
     def _retryable(self, err: Exception) -> bool:
+        """What the openai client itself retries: timeouts, lost connections, 408 (request timeout),
+        409 (lock conflict), 429 and 5xx; a server's `x-should-retry` header overrides."""
         o = self._openai
-        if isinstance(err, (o.APITimeoutError, o.APIConnectionError, o.RateLimitError, o.InternalServerError)):
+        if isinstance(err, (o.APITimeoutError, o.APIConnectionError)):
             return True
-        return isinstance(err, o.APIStatusError) and (err.status_code == 429 or err.status_code >= 500)
+        if not isinstance(err, o.APIStatusError):
+            return False
+        should = (err.response.headers.get("x-should-retry") or "").lower()
+        if should in ("true", "false"):
+            return should == "true"
+        return err.status_code in (408, 409, 429) or err.status_code >= 500
+
+    def _server_wait(self, err: Exception) -> float | None:
+        """The wait a 429/503 asks for (`retry-after-ms`, `Retry-After` in seconds or as a date), if any."""
+        response = getattr(err, "response", None)
+        if response is None:
+            return None
+        headers = response.headers
+        try:
+            if headers.get("retry-after-ms"):
+                return float(headers["retry-after-ms"]) / 1000
+            value = headers.get("retry-after")
+            if not value:
+                return None
+            try:
+                return float(value)
+            except ValueError:
+                from email.utils import parsedate_to_datetime
+
+                return max(0.0, parsedate_to_datetime(value).timestamp() - time.time())
+        except (TypeError, ValueError):
+            return None
 
     def _call(self, fn, **kwargs):
         attempt = 0
@@ -79,7 +107,8 @@ class OpenAIBackend:
                 if not self._retryable(err):
                     status = getattr(err, "status_code", None)
                     raise LLMError(f"{self.name}: request rejected ({status}): {err}") from err
-                wait = self.retry.delay(attempt)
+                asked = self._server_wait(err)
+                wait = asked if asked is not None and 0 <= asked <= self.retry.max_total_s else self.retry.delay(attempt)
                 spent = time.monotonic() - started
                 if attempt >= self.retry.max_retries or spent + wait > self.retry.max_total_s:
                     raise LLMError(f"{self.name}: gave up after {attempt + 1} attempts in {spent:.0f} s: "
