@@ -44,3 +44,44 @@ def test_training_data_is_checked_and_split(tmp_path):
     train, held = split(pc, 0.2, seed=1)
     assert len(held) == 2 and len(train) == 8 and not ({r["id"] for r in train} & {r["id"] for r in held})
     assert split(pc, 0.2, seed=1) == (train, held)  # the same split every time
+
+
+def _lora(folder, layers: int, hidden: int, q_out: int, k_out: int, rank: int = 2):
+    import numpy as np
+    from safetensors.numpy import save_file
+
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    tensors = {}
+    for i in range(layers):
+        for proj, out in (("q_proj", q_out), ("k_proj", k_out)):
+            key = f"base_model.model.model.layers.{i}.self_attn.{proj}"
+            tensors[f"{key}.lora_A.weight"] = rng.standard_normal((rank, hidden)).astype("float32")
+            tensors[f"{key}.lora_B.weight"] = rng.standard_normal((out, rank)).astype("float32")
+    save_file(tensors, str(folder / "adapter_model.safetensors"))
+    (folder / "adapter_config.json").write_text(json.dumps({"lora_alpha": 4, "r": rank}))
+    return tensors
+
+
+@pytest.mark.parametrize("model_type, arch, permuted", [("qwen2", "qwen2", False), ("llama", "llama", True)])
+def test_adapters_are_converted_for_their_own_llama_cpp_architecture(tmp_path, model_type, arch, permuted):
+    """llama.cpp refuses a LoRA whose architecture is not its base's: a Qwen2 adapter is written as qwen2
+    with its rows as they are; a Llama one as llama with the q/k rows permuted as llama.cpp stores them."""
+    gguf = pytest.importorskip("gguf")
+    from planact.train.gguf_lora import convert_adapter
+
+    tensors = _lora(tmp_path / "a", layers=2, hidden=16, q_out=16, k_out=8)  # heads of 4 rows
+    base = tmp_path / "config.json"
+    base.write_text(json.dumps({"model_type": model_type, "num_attention_heads": 4, "num_key_value_heads": 2,
+                                "num_hidden_layers": 2}))
+    out = convert_adapter(tmp_path / "a", base)
+    reader = gguf.GGUFReader(str(out))
+    field = reader.fields["general.architecture"]
+    assert bytes(field.parts[field.data[0]]).decode() == arch
+    written = {t.name: t.data for t in reader.tensors}
+    b = written["blk.0.attn_q.weight.lora_b"].reshape(16, 2)
+    same = bool((b == tensors["base_model.model.model.layers.0.self_attn.q_proj.lora_B.weight"]).all())
+    assert same is not permuted
+    with pytest.raises(ValueError, match="supports"):
+        base.write_text(json.dumps({"model_type": "gemma", "num_attention_heads": 4, "num_hidden_layers": 2}))
+        convert_adapter(tmp_path / "a", base)
