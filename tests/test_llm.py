@@ -94,6 +94,24 @@ def test_client_errors_are_not_retried(server):
     assert len(server.requests) == 1 and sleeps == []
 
 
+def test_completions_mode_renders_with_the_models_own_template():
+    """By default the served model's own template renders the prompt (llama.cpp's /apply-template here);
+    a server that cannot say is a clear error naming the fallbacks."""
+    s = FakeServer(pages={"/apply-template": {}})
+    try:
+        b = OpenAIBackend(model="m", base_url=s.url, mode="completions")
+        b.generate(MSGS, GenerationOptions(prefill="<think>\n"))
+        assert s.requests[-1][1]["prompt"] == "[system]be brief[user]click 3[assistant]<think>\n"
+    finally:
+        s.close()
+    bare = FakeServer()
+    try:
+        with pytest.raises(LLMError, match="template=hf:.*chatml"):
+            OpenAIBackend(model="m", base_url=bare.url, mode="completions")
+    finally:
+        bare.close()
+
+
 def test_completions_mode_prefills_think(server):
     b, _ = backend(server, mode="completions", template="chatml")
     g = b.generate(MSGS, GenerationOptions(prefill="<think>\n"))
@@ -174,3 +192,13 @@ def test_a_chat_template_that_reaches_for_python_internals_is_stopped(embedded_m
     plain = "{% for m in messages %}<{{ m.role }}>{{ m.content }}{% endfor %}"
     monkeypatch.setattr(embedded_model, "_template", compile_template(plain))
     assert embedded_model.render([ChatMessage("user", "hi")]) == "<user>hi"
+
+
+def test_named_fallback_templates_match_their_tokenizers_layout():
+    from planact.llm.templates import get_template
+
+    msgs = [ChatMessage("system", "S"), ChatMessage("user", "U"), ChatMessage("assistant", "<think>x</think>A"),
+            ChatMessage("user", "V")]
+    assert "Cutting Knowledge Date: December 2023\nToday Date: 26 Jul 2024\n\nS<|eot_id|>" in get_template("llama3.1")(msgs)
+    r1 = get_template("deepseek-r1")(msgs)
+    assert "<think>" not in r1 and "<｜Assistant｜>A<｜end▁of▁sentence｜>" in r1  # earlier reasoning dropped

@@ -42,6 +42,11 @@ class FakeServer:
 
             def do_POST(self):
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                if self.path == "/apply-template":  # llama.cpp's server: the model's own template
+                    if "/apply-template" not in outer.pages:
+                        return self._send(404, {"error": "not found"})
+                    prompt = "".join(f"[{m['role']}]{m['content']}" for m in body["messages"]) + "[assistant]"
+                    return self._send(200, {"prompt": prompt})
                 outer.requests.append((self.path, body))
                 if outer.stop_after is not None and len(outer.requests) > outer.stop_after:
                     threading.Thread(target=outer.close, daemon=True).start()  # the server dies mid-run

@@ -9,7 +9,7 @@ import time
 from dataclasses import dataclass, field
 
 from .base import ChatMessage, Generation, GenerationOptions, LLMError, Usage, approx_tokens
-from .templates import get_template
+from .templates import auto_template, get_template
 
 
 @dataclass
@@ -33,7 +33,7 @@ class OpenAIBackend:
     base_url: str | None = None
     api_key: str | None = None
     mode: str = "chat"
-    template: str = "chatml"
+    template: str = "auto"  # completions mode: the model's own (see templates.py), or hf:/path, or a name
     timeout_s: float = 120.0
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     # Name of the request field that carries a GBNF grammar on this server (llama.cpp server: grammar,
@@ -56,7 +56,13 @@ class OpenAIBackend:
             timeout=self.timeout_s,
             max_retries=0,  # retries are ours, so that every backend retries the same way
         )
-        self._render = get_template(self.template) if self.mode == "completions" else None
+        self._render = None
+        if self.mode == "completions":
+            try:
+                self._render = auto_template(self.model, self.base_url)[0] if self.template == "auto" \
+                    else get_template(self.template)
+            except ValueError as err:
+                raise LLMError(str(err)) from err
         self._grammar_how = "set in the spec" if self.grammar_field not in (None, "auto") else \
             "hosted OpenAI takes no grammar" if self.base_url is None else "no grammar field known"
 
@@ -193,7 +199,7 @@ def from_spec(provider: str, target: str, model: str | None, options: dict[str, 
         base_url=base_url,
         api_key=api_key,
         mode=options.get("mode", "chat"),
-        template=options.get("template", "chatml"),
+        template=options.get("template", "auto"),
         timeout_s=float(options.get("timeout", 120)),
         grammar_field=options.get("grammar_field", "auto" if provider == "openai-compatible" else None) or None,
         accepts_images=options.get("vision", "1" if provider == "openai" else "0") in ("1", "true", "yes"),
