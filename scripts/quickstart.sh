@@ -5,5 +5,7 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh
 TASK=${TASK:-click-button}
 SEED=${SEED:-3}
-exec planact run --suite miniwob --task "$TASK" --seed "$SEED" --max-steps "${MAX_STEPS:-6}" \
+PY=${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}
+PY=${PY:-$PWD/.venv/bin/python}
+exec "$PY" -m planact.cli.main run --suite miniwob --task "$TASK" --seed "$SEED" --max-steps "${MAX_STEPS:-6}" \
   --output "${OUTPUT:-runs/quickstart}" "$@"

@@ -4,7 +4,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh
 set +e
-python3 -m pytest -q -p no:cacheprovider "$@"
+PY=${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}
+PY=${PY:-$PWD/.venv/bin/python}
+"$PY" -m pytest -q -p no:cacheprovider "$@"
 status=$?
 set -e
 if [ "$status" -eq 5 ]; then

@@ -20,8 +20,11 @@ _HIDE_CHROME = "#reward-display, #click-canvas { display: none !important; }"
 
 
 def html_dir() -> Path:
-    import miniwob
-
+    """MiniWoB++'s task pages, from the `miniwob` package (only its HTML is used)."""
+    try:
+        import miniwob
+    except ImportError:
+        raise ValueError("the MiniWoB++ suite needs its task pages: pip install --no-deps miniwob") from None
     return Path(miniwob.__file__).parent / "html" / "miniwob"
 
 
