@@ -148,10 +148,14 @@ class BrowserEnv:
     def _locate(self, element: int | None):
         if element is None:
             raise ActionFailed("this action needs an element id")
-        loc = self.page.locator(f'[data-planact-id="{element}"]')
-        if loc.count() == 0:
+        loc = None
+        for frame in self.page.frames:  # the page itself first; CSS locators pierce open shadow roots
+            found = frame.locator(f'[data-planact-id="{element}"]')
+            if found.count():
+                loc = found.first
+                break
+        if loc is None:
             raise ActionFailed(f"there is no element with id {element} on the current page")
-        loc = loc.first
         if not loc.is_visible():
             raise ActionFailed(f"element {element} is not visible; scroll or pick another element")
         return loc

@@ -2,7 +2,11 @@
 //   {viewportOnly: bool, maxText: int, maxMs: int, maxChars: int}
 // The walk stops after maxMs milliseconds or maxChars characters of output (a huge page), and says so.
 // Every element kept gets a numeric id stored in the attribute data-planact-id, so the same DOM
-// node keeps its id across observations. Returns {html, elements, rawChars}.
+// node keeps its id across observations. Open shadow roots are walked in place (what their slots
+// show, where it shows), and so are same-origin iframes, with ids from the same numbering; a frame
+// this page cannot read (cross-origin) is marked `cross-origin` (BrowserEnv observes it separately).
+// window.__planactEls maps each id to its element, wherever it lives, for the actions.
+// Returns {html, elements, rawChars}.
 (opts) => {
   const ATTR = 'data-planact-id';
   const SKIP = new Set(['SCRIPT', 'STYLE', 'NOSCRIPT', 'TEMPLATE', 'META', 'LINK', 'HEAD', 'BASE', 'TITLE']);
@@ -24,6 +28,9 @@
   const out = [];
   let len = 0;
   const elements = [];
+  const registry = window.__planactEls || (window.__planactEls = new Map());
+  const styleOf = (el) => (el.ownerDocument.defaultView || window).getComputedStyle(el);
+  const frames = [];  // cross-origin frames: [id, x, y] for BrowserEnv to observe on their own
 
   const esc = (s) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
   const escAttr = (s) => esc(s).replace(/"/g, '&quot;');
@@ -35,7 +42,7 @@
     if (typeof el.checkVisibility === 'function') {
       if (!el.checkVisibility({ checkVisibilityCSS: true, checkOpacity: false })) return false;
     } else {
-      const st = getComputedStyle(el);
+      const st = styleOf(el);
       if (st.display === 'none' || st.visibility === 'hidden') return false;
     }
     return true;
@@ -52,7 +59,7 @@
     if (ti !== null && +ti >= 0) return true;
     if (st.cursor === 'pointer') {
       const p = el.parentElement;
-      return !p || getComputedStyle(p).cursor !== 'pointer';
+      return !p || styleOf(p).cursor !== 'pointer';
     }
     return false;
   }
@@ -88,18 +95,44 @@
     return parts;
   }
 
-  function walk(el, parentId) {
+  // what is rendered inside an element: an open shadow root's tree (whose slots show the light
+  // children), a slot's assigned nodes, else the children
+  function childrenOf(el) {
+    if (el.shadowRoot) return el.shadowRoot.childNodes;
+    if (el.tagName === 'SLOT') {
+      const assigned = el.assignedNodes({ flatten: true });
+      return assigned.length ? assigned : el.childNodes;
+    }
+    return el.childNodes;
+  }
+
+  function walk(el, parentId, off) {
     if (cut) return;
     if ((++visited & 63) === 0 && performance.now() - t0 > maxMs) { cut = `time limit ${maxMs} ms`; return; }
     if (len > maxChars) { cut = `size limit ${maxChars} characters`; return; }
     if (SKIP.has(el.tagName) || el.id === 'sync-task-cover') return;
+    if (el.tagName === 'SLOT') {  // no box of its own (display: contents): what it shows, where it shows it
+      for (const n of childrenOf(el)) {
+        if (n.nodeType === 3) {
+          const t = n.nodeValue.replace(/\s+/g, ' ');
+          if (t.trim()) push(esc(clip(t, maxText)));
+        } else if (n.nodeType === 1) walk(n, parentId, off);
+      }
+      return;
+    }
     if (!visible(el)) return;
-    const st = getComputedStyle(el);
-    const rect = el.getBoundingClientRect();
+    const st = styleOf(el);
+    const b = el.getBoundingClientRect();
+    const rect = off ? { x: b.x + off.x, y: b.y + off.y, width: b.width, height: b.height, top: b.top + off.y,
+      bottom: b.bottom + off.y, left: b.left + off.x, right: b.right + off.x } : b;
+    let inner = null;  // a frame's document, when this page may read it
+    if (el.tagName === 'IFRAME' || el.tagName === 'FRAME') {
+      try { inner = el.contentDocument; } catch (e) { inner = null; }
+    }
     const text = directText(el);
     const act = interactive(el, st);
     const a = attrs(el);
-    const leaf = el.children.length === 0;
+    const leaf = el.children.length === 0 && !el.shadowRoot && !inner;
     const sized = rect.width > 0 && rect.height > 0;
     if (leaf && !sized && !text && el.tagName !== 'OPTION') return;
     if (opts.viewportOnly && leaf && !inViewport(rect) && el.tagName !== 'OPTION') return;
@@ -112,6 +145,7 @@
       if (cls) a.push(`class="${escAttr(clip(cls, 60))}"`);
       else if (el.id) a.push(`dom-id="${escAttr(clip(el.id, 60))}"`);
     }
+    if ((el.tagName === 'IFRAME' || el.tagName === 'FRAME') && !inner) a.push('cross-origin');
     const keep = act || text || iconLike || !TRANSPARENT.has(el.tagName) ||
       el.hasAttribute('aria-label') || el.hasAttribute('title') || el.hasAttribute('role');
     let id = null;
@@ -119,14 +153,21 @@
     if (keep && el.tagName !== 'HTML' && el.tagName !== 'BODY' && el.tagName !== 'BR') {
       id = +el.getAttribute(ATTR) || 0;
       if (!id) { id = next++; el.setAttribute(ATTR, String(id)); }
+      registry.set(id, new WeakRef(el));
       push(`\n<${tagName} id="${id}"${a.length ? ' ' + a.join(' ') : ''}>`);
     }
-    for (const n of el.childNodes) {
+    if (inner && inner.documentElement) {
+      const fo = { x: rect.left + el.clientLeft, y: rect.top + el.clientTop };
+      walk(inner.documentElement, id === null ? parentId : id, fo);
+    } else if (id !== null && a.includes('cross-origin')) {
+      frames.push([id, rect.left + el.clientLeft, rect.top + el.clientTop]);
+    }
+    for (const n of childrenOf(el)) {
       if (n.nodeType === 3) {
         const t = n.nodeValue.replace(/\s+/g, ' ');
         if (t.trim()) push(esc(clip(t, maxText)));
       } else if (n.nodeType === 1) {
-        walk(n, id === null ? parentId : id);
+        walk(n, id === null ? parentId : id, off);
       }
     }
     if (id !== null) {
@@ -140,13 +181,14 @@
     }
   }
 
-  walk(document.documentElement, null);
+  walk(document.documentElement, null, null);
   window.__planactNextId = next;
   return {
     html: out.join(''),
     elements,
     rawChars: document.documentElement.outerHTML.length,
     cut,
+    frames,
     scrollY: window.scrollY,
     pageHeight: document.documentElement.scrollHeight,
     viewportHeight: vh,

@@ -1,0 +1,97 @@
+"""Shadow DOM and frames in the observation and the actions, on loopback pages: a button in an open
+shadow root (with a slotted label), one in a same-origin iframe, and a cross-origin iframe (served on a
+second port), which is marked rather than dropped."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from planact.web import BrowserEnv, BrowserOptions, BrowserSession, parse_action
+
+pytestmark = pytest.mark.browser
+
+MAIN = """<h1>Widgets</h1>
+<x-card><span slot="title">Slotted title</span></x-card>
+<p id="status">nothing yet</p>
+<iframe src="/inner" width="400" height="120"></iframe>
+<iframe src="{other}/remote" width="400" height="80"></iframe>
+<script>
+customElements.define('x-card', class extends HTMLElement {{
+  constructor() {{
+    super();
+    const root = this.attachShadow({{mode: 'open'}});
+    root.innerHTML = '<div><slot name="title"></slot><button>Shadow button</button><input placeholder="Shadow field"></div>';
+    root.querySelector('button').onclick = () => {{ document.getElementById('status').textContent = 'shadow clicked'; }};
+  }}
+}});
+</script>"""
+INNER = """<p>Inside the frame</p><button onclick="parent.document.getElementById('status').textContent='frame clicked'">
+Frame button</button><select><option>One</option><option>Two</option></select>"""
+REMOTE = "<button>Remote button</button>"
+
+
+def _serve(pages: dict[str, str]):
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def do_GET(self):  # noqa: N802
+            body = pages.get(self.path, "missing").encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "text/html")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
+
+
+@pytest.fixture(scope="module")
+def site():
+    other, other_url = _serve({"/remote": REMOTE})
+    pages: dict[str, str] = {"/inner": INNER}
+    main, main_url = _serve(pages)
+    pages["/"] = MAIN.format(other=other_url.replace("127.0.0.1", "localhost"))
+    yield main_url
+    for h in (main, other):
+        h.shutdown()
+        h.server_close()
+
+
+@pytest.fixture(scope="module")
+def env(site):
+    with BrowserSession(BrowserOptions()) as s:
+        s.goto(site + "/")
+        yield BrowserEnv(s, screenshots=False)
+
+
+def _id(obs, text: str) -> int:
+    return next(i for i, e in obs.elements.items() if e.text == text or f'placeholder="{text}"' in obs.snippet(i))
+
+
+def test_shadow_and_same_origin_frame_content_is_observed_with_ids(env):
+    obs = env.observe()
+    for text in ("Slotted title", "Shadow button", "Inside the frame", "Frame button"):
+        assert text in obs.html, text
+    assert 'placeholder="Shadow field"' in obs.html and "<option" in obs.html
+    assert "cross-origin" in obs.html  # the remote frame is marked, not silently dropped
+    again = env.observe()
+    assert _id(obs, "Shadow button") == _id(again, "Shadow button")  # ids stay stable
+
+
+def test_actions_work_inside_a_shadow_root_and_a_frame(env):
+    obs = env.observe()
+    assert env.act(parse_action(f'do(action="Click", element="{_id(obs, "Shadow button")}")')).ok
+    assert "shadow clicked" in env.observe().html
+    assert env.act(parse_action(f'do(action="Type", argument="hello", element="{_id(obs, "Shadow field")}")')).ok
+    assert 'value="hello"' in env.observe().html
+    assert env.act(parse_action(f'do(action="Click", element="{_id(obs, "Frame button")}")')).ok
+    assert "frame clicked" in env.observe().html
+    select = next(i for i, e in obs.elements.items() if e.tag == "select")
+    assert env.act(parse_action(f'do(action="Select Dropdown Option", argument="Two", element="{select}")')).ok
+    assert "Two</option>" in env.observe().html and "selected>Two" in env.observe().html
