@@ -14,6 +14,7 @@ from planact.web import BrowserEnv, BrowserOptions, BrowserSession, parse_action
 pytestmark = pytest.mark.browser
 
 MAIN = """<h1>Widgets</h1>
+<a href="/inner" target="_blank">Open the frame page in a new tab</a>
 <x-card><span slot="title">Slotted title</span></x-card>
 <p id="status">nothing yet</p>
 <iframe src="/inner" width="400" height="120"></iframe>
@@ -95,3 +96,20 @@ def test_actions_work_inside_a_shadow_root_and_a_frame(env):
     select = next(i for i, e in obs.elements.items() if e.tag == "select")
     assert env.act(parse_action(f'do(action="Select Dropdown Option", argument="Two", element="{select}")')).ok
     assert "Two</option>" in env.observe().html and "selected>Two" in env.observe().html
+
+
+def test_a_new_tab_is_followed_listed_and_switched(site, env):
+    s = env.session
+    s.goto(site + "/")
+    obs = env.observe()
+    assert "Open tabs" not in obs.html  # one tab: nothing to say
+    link = _id(obs, "Open the frame page in a new tab")
+    assert env.act(parse_action(f'do(action="Click", element="{link}")')).ok
+    tab = env.observe()
+    assert tab.url.endswith("/inner") and "Frame button" in tab.html  # the new tab is the current page
+    assert 'Open tabs: [0] ""' in tab.html and '[1] "" (current)' in tab.html
+    assert env.act(parse_action('do(action="Switch Tab", argument="0")')).ok
+    assert env.observe().url.endswith("/") and '[0] "" (current)' in env.observe().html
+    assert "no tab 5" in env.act(parse_action('do(action="Switch Tab", argument="5")')).error
+    s.open_tabs([site + "/inner", site + "/inner"])  # a multi-tab start: the first stays current
+    assert len(s.tabs()) == 4 and s.tabs()[0]["current"]

@@ -135,10 +135,62 @@ class BrowserSession:
         if self.options.allow_domains:
             self._context.route("**/*", self._route)
             self._context.route_web_socket("**/*", self._route_ws)
-        self._page = self._context.new_page()
         self._crashed = False
-        self._page.on("crash", self._on_crash)
-        self._page.on("dialog", self._on_dialog)
+        # a tab or popup the page opens becomes the current page, as a person's attention follows it
+        self._context.on("page", self._on_new_page)
+        self._page = None
+        self._page = self._context.new_page()
+        self._watch(self._page)
+
+    def _watch(self, page) -> None:  # noqa: ANN001 - playwright's Page
+        if getattr(page, "_planact_watched", False):
+            return
+        page._planact_watched = True
+        page.on("crash", self._on_crash)
+        page.on("dialog", self._on_dialog)
+        page.on("close", self._on_close)
+
+    def _on_new_page(self, page) -> None:  # noqa: ANN001
+        if page is self._page:
+            return
+        self._watch(page)
+        self._page = page
+
+    def _on_close(self, page) -> None:  # noqa: ANN001
+        """A closed tab hands over to the last one still open."""
+        if page is self._page and self._context is not None:
+            others = [p for p in self._context.pages if not p.is_closed()]
+            if others:
+                self._page = others[-1]
+
+    # tabs ------------------------------------------------------------------------------------
+    def tabs(self) -> list[dict]:
+        """The open tabs in order: index, title, address, and which is current."""
+        out = []
+        for i, p in enumerate(p for p in self._context.pages if not p.is_closed()):
+            try:
+                title = p.title()
+            except Exception:  # noqa: BLE001 - a tab still loading
+                title = ""
+            out.append({"index": i, "title": title, "url": p.url, "current": p is self._page})
+        return out
+
+    def switch_tab(self, index: int) -> None:
+        pages = [p for p in self._context.pages if not p.is_closed()]
+        if not 0 <= index < len(pages):
+            raise BrowserError(f"there is no tab {index}: the open tabs are 0 to {len(pages) - 1}")
+        self._page = pages[index]
+        self._page.bring_to_front()
+
+    def open_tabs(self, urls: list[str]) -> None:
+        """Open each address in a tab of its own (as WebArena's harness does for a multi-tab start),
+        and come back to the first."""
+        first = self._page
+        for url in urls:
+            self._page = self._context.new_page()
+            self.goto(url)
+        self._page = first
+        first.bring_to_front()
 
     def _on_crash(self, *_: object) -> None:
         self._crashed = True

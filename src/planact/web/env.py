@@ -103,6 +103,12 @@ class BrowserEnv:
                     raise
                 page.wait_for_load_state("domcontentloaded")
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
+        tabs = self.session.tabs()
+        if len(tabs) > 1:  # a tab the page opened, or a task that starts in several: the agent sees them all
+            line = " | ".join(f'[{t["index"]}] "{t["title"][:60]}"' + (" (current)" if t["current"] else "")
+                              for t in tabs)
+            obs.html += f"\nOpen tabs: {line}"
+            obs.tokens = self.count_tokens(obs.html)
         if self.screenshots:
             try:
                 obs.screenshot = page.screenshot(type="jpeg", quality=60, timeout=5000)
@@ -179,10 +185,11 @@ class BrowserEnv:
 
     def _settle(self) -> str:
         """Wait for the action's effects (settle.js / quiet.js); a navigation it started is followed into
-        the new document, which is settled in turn. Returns how the wait ended."""
-        page = self.page
+        the new document, which is settled in turn, and so is a tab the action opened. Returns how the
+        wait ended."""
         deadline = time.perf_counter() + self.settle_max_ms / 1000
         while True:
+            page = self.page
             left_ms = (deadline - time.perf_counter()) * 1000
             if left_ms <= 0:
                 return "limit"
@@ -191,12 +198,17 @@ class BrowserEnv:
             except Exception:  # noqa: BLE001 - slow pages still get observed
                 return "limit: load"
             try:
-                return str(page.evaluate(self._quiet_script, {"quietMs": self.quiet_ms,
-                                                              "maxMs": max(1.0, left_ms - 1)}))
+                how = str(page.evaluate(self._quiet_script, {"quietMs": self.quiet_ms,
+                                                             "maxMs": max(1.0, left_ms - 1)}))
             except Exception as err:  # noqa: BLE001
                 if "navigat" not in str(err) and "destroyed" not in str(err):
                     return f"error: {str(err).splitlines()[0][:80]}"
-                # the document went away mid-wait: a navigation; settle the new one
+                continue  # the document went away mid-wait: a navigation; settle the new one
+            # Playwright hands over events (a new tab) during a call: one more round trip, and a tab the
+            # action opened meanwhile is the page to settle now
+            self.session.tabs()
+            if self.page is page:
+                return how
 
     def _do(self, action: Action) -> None:
         page = self.page
@@ -270,8 +282,12 @@ class BrowserEnv:
                 self.session.goto(url)
             except BrowserError as err:
                 raise ActionFailed(str(err)) from None
-        elif name == "Switch Tab":
-            if (action.argument or "").strip() not in ("0", "1"):  # WebRL counts tabs from 0 or 1
-                raise ActionFailed(f"there is no tab {action.argument!r}: one tab is open")
+        elif name == "Switch Tab":  # the index the observation's tab line shows
+            try:
+                self.session.switch_tab(int((action.argument or "").strip()))
+            except ValueError:
+                raise ActionFailed(f"Switch Tab takes a tab number from the page's tab line, not {action.argument!r}") from None
+            except BrowserError as err:
+                raise ActionFailed(str(err)) from None
         else:
             raise ActionFailed(f"{name} cannot be executed in the browser")

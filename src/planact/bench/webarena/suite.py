@@ -120,7 +120,8 @@ class WebArenaSuite:
         urls = [self.sites.resolve(u) for u in task.start_urls]
         session.goto(urls[0])
         extra = {"config": config, "site": task.site, "logged_in": task.login_sites}
-        if len(urls) > 1:  # the harness opens one tab per URL; planact's agent has one page
+        if len(urls) > 1:  # one tab per address, the first one current, as the harness opens them
+            session.open_tabs(urls[1:])
             extra["other_start_urls"] = urls[1:]
         return TaskInstance(task_id=task.id, seed=seed, goal=task.intent, start_url=urls[0], extra=extra)
 
