@@ -113,3 +113,35 @@ def test_a_new_tab_is_followed_listed_and_switched(site, env):
     assert "no tab 5" in env.act(parse_action('do(action="Switch Tab", argument="5")')).error
     s.open_tabs([site + "/inner", site + "/inner"])  # a multi-tab start: the first stays current
     assert len(s.tabs()) == 4 and s.tabs()[0]["current"]
+
+
+def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not(site, env, tmp_path):
+    """With a planner and executor that take images, each prompt carries the page's screenshot (with the
+    element ids drawn on it, set-of-marks) and the trace says so; a text-only model gets text only."""
+    from planact.agent import AgentConfig, PlanActAgent
+    from planact.bench.adhoc import AdHocSuite
+    from planact.bench.runner import RunSettings, play_episode
+    from planact.llm.scripted import ScriptedLLM
+    from planact.web import ObservationOptions
+
+    seen = ScriptedLLM(['do(action="Click", element="1")'], name="vision")
+    seen.accepts_images = True
+    planner = ScriptedLLM(["## Step 1\nReasoning: r\nStep: Look."], name="vision-planner")
+    planner.accepts_images = True
+    blind = ScriptedLLM(['do(action="Click", element="1")'], name="text")
+    settings = RunSettings(BrowserOptions(), ObservationOptions(), screenshots=True, marks=True)
+    suite = AdHocSuite(site + "/", "Look at the widgets")
+    for executor in (seen, blind):
+        agent = PlanActAgent(executor=executor, planner=planner, config=AgentConfig(replan="never", max_steps=1))
+        traj = play_episode(suite, env.session, agent, "adhoc", None, settings)
+        images = executor.calls[-1][0][-1].images
+        if executor is seen:
+            assert len(images) == 1 and images[0][:3] == b"\xff\xd8\xff"  # a JPEG
+            assert any("screenshot was sent" in n for c in traj.llm_calls if c.role == "executor" for n in c.notes)
+        else:
+            assert images == ()
+    assert planner.calls[0][0][-1].images  # the planner saw the first page too
+    assert env.session.page.evaluate("document.getElementById('planact-marks')") is None  # marks removed
+    off = PlanActAgent(executor=seen, config=AgentConfig(use_planner=False, max_steps=1, vision=False))
+    play_episode(suite, env.session, off, "adhoc", None, settings)
+    assert seen.calls[-1][0][-1].images == ()  # vision: false keeps it text-only

@@ -56,6 +56,9 @@ class AgentSettings(_Strict):
             "is done / asks for a new plan), plan_done (as many actions since the plan as it has steps), "
             "interval (`replan_every` actions since the last plan)"))
     replan_every: int = Field(4, ge=1, description="adaptive: replan at least this often (in actions)")
+    vision: bool = Field(True, description=(
+        "a planner or executor whose model takes images (an openai: model, or a spec's ?vision=1) also sees "
+        "the page's screenshot; text-only models (the default ones) are unaffected. false: text only everywhere"))
     prefix_cache: bool = Field(True, description=(
         "roles that share a local llama.cpp model each get a context of their own, so each keeps its prompt "
         "prefix cached between its turns (speed only; --no-prefix-cache: one shared context)"))
@@ -94,6 +97,8 @@ class BrowserSettings(_Strict):
                                   "and the episode ends as `timeout` (0: no limit)")
     observe_max_ms: int = Field(3000, ge=50, description="the observation's page walk stops after this long "
                                 "(a huge page), marked as cut")
+    set_of_marks: bool = Field(False, description="screenshots show each interactive element's id (for "
+                               "vision models)")
 
 
 # ---------------------------------------------------------------------------------------------

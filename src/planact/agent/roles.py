@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
-from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions
+from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions, accepts_images
 from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
@@ -25,6 +25,7 @@ class RoleSettings:
     max_attempts: int = 2  # a malformed answer is sent back with the error this many times - 1
     grammar_notes: bool = True  # the action grammar allows `# Note:` lines
     grammar_exit: bool = True  # the action grammar allows exit(...)
+    vision: bool = False  # the page's screenshot goes with the prompt to a model that takes images
 
 
 @dataclass
@@ -36,8 +37,10 @@ class RoleOutput:
 
 def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings: RoleSettings,
           step: int, grammar: str | None, feedback: str | None, attempt: int,
-          stop_when: Callable[[str], bool] | None = None) -> tuple[Generation, LLMCall]:
+          stop_when: Callable[[str], bool] | None = None,
+          screenshot: bytes | None = None) -> tuple[Generation, LLMCall]:
     system, user = prompt.render(**variables)
+    images = (screenshot,) if screenshot and settings.vision and accepts_images(llm) else ()
     if feedback:
         user += f"\n\nYour previous answer could not be used: {feedback}\nAnswer again in the required format."
     options = GenerationOptions(
@@ -47,9 +50,12 @@ def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings
         grammar=grammar if settings.use_grammar else None,
         stop_when=stop_when,
     )
-    gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user)], options)
+    gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user, images)], options)
+    notes = list(gen.notes)
+    if images:  # the trace says what the model saw: the step's own screenshot
+        notes.append(f"the page's screenshot was sent ({len(images[0]) // 1024} KB JPEG)")
     call = LLMCall(role, gen.model, gen.usage.prompt_tokens, gen.usage.completion_tokens, gen.latency_s, step,
-                   attempt, gen.notes, gen.usage.cached_tokens)
+                   attempt, notes, gen.usage.cached_tokens)
     return gen, call
 
 
@@ -63,14 +69,16 @@ class PlannerRole:
         self.settings = settings or RoleSettings()
         self.prompt = load_prompt(role, prompt_version, prompt_dir)
 
-    def run(self, variables: dict, step: int) -> tuple[Plan | None, RoleOutput, str | None]:
+    def run(self, variables: dict, step: int,
+            screenshot: bytes | None = None) -> tuple[Plan | None, RoleOutput, str | None]:
         calls: list[LLMCall] = []
         feedback: str | None = None
         raw, reasoning = "", None
         grammar = plan_grammar(cot=self.settings.cot)
         for attempt in range(self.settings.max_attempts):
             gen, call = _call(self.llm, self.role, self.prompt, {**variables, "cot": self.settings.cot},
-                              self.settings, step, grammar, feedback, attempt, stop_when=repeats_a_step)
+                              self.settings, step, grammar, feedback, attempt, stop_when=repeats_a_step,
+                              screenshot=screenshot)
             calls.append(call)
             raw = gen.text
             reasoning, answer = split_reasoning(raw)
@@ -81,13 +89,13 @@ class PlannerRole:
         return None, RoleOutput(raw, reasoning, calls), feedback
 
     def plan(self, task: str, obs: Observation) -> tuple[Plan | None, RoleOutput, str | None]:
-        return self.run({"task": task, "url": obs.url, "html": obs.html}, step=0)
+        return self.run({"task": task, "url": obs.url, "html": obs.html}, step=0, screenshot=obs.screenshot)
 
     def replan(self, task: str, plan: Plan | None, history: str, obs: Observation,
                step: int) -> tuple[Plan | None, RoleOutput, str | None]:
         current = plan.render() if plan else "(no plan)"
         return self.run({"task": task, "plan": current, "history": history or "None yet.",
-                         "url": obs.url, "html": obs.html}, step=step)
+                         "url": obs.url, "html": obs.html}, step=step, screenshot=obs.screenshot)
 
 
 def fallback_plan(task: str) -> Plan:
@@ -111,7 +119,7 @@ class ExecutorRole:
                                  avoid=avoid)
         gen, call = _call(self.llm, "executor", self.prompt, {**variables, "cot": self.settings.cot,
                                                                "has_plan": bool(variables.get("plan"))},
-                          self.settings, step, grammar, feedback, 0)
+                          self.settings, step, grammar, feedback, 0, screenshot=obs.screenshot)
         reasoning, answer = split_reasoning(gen.text)
         out = RoleOutput(gen.text, reasoning, [call])
         try:

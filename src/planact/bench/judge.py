@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..agent.prompts import load_prompt
-from ..llm.base import LLM, ChatMessage, GenerationOptions
+from ..llm.base import LLM, ChatMessage, GenerationOptions, accepts_images
 
 
 @dataclass
@@ -83,7 +83,3 @@ class Judge:
         if "NOT SUCCESS" in text:
             return Verdict(0.0, text, pid, self.llm.name, usage=usage)
         return Verdict(1.0 if "SUCCESS" in text else 0.0, text, pid, self.llm.name, "SUCCESS" in text, usage)
-
-
-def accepts_images(llm: LLM) -> bool:
-    return bool(getattr(llm, "accepts_images", False))

@@ -27,6 +27,7 @@ class RunSettings:
     browser: BrowserOptions
     observation: ObservationOptions
     screenshots: bool = True
+    marks: bool = False  # set-of-marks on the screenshots
 
     @classmethod
     def from_config(cls, cfg: PlanActConfig) -> "RunSettings":
@@ -37,6 +38,7 @@ class RunSettings:
             observation=ObservationOptions(token_budget=b.token_budget, viewport_only=b.viewport_only,
                                            max_ms=b.observe_max_ms),
             screenshots=b.screenshots,
+            marks=b.set_of_marks,
         )
 
 
@@ -59,7 +61,8 @@ def play_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: s
         if goal and goal != instance.goal:
             traj.score_details["task_goal"] = instance.goal
         env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
-                         screenshots=settings.screenshots, done_check=lambda: suite.finished(session, instance))
+                         screenshots=settings.screenshots, marks=settings.marks,
+                         done_check=lambda: suite.finished(session, instance))
         agent.run(env, traj.task, on_event, traj)
         if traj.status not in ("error", "timeout"):
             with session.watchdog("scoring the episode"):

@@ -33,9 +33,10 @@ def validation_config(cfg: PlanActConfig, policy: dict[str, str], agent: dict[st
 
 
 def behaviour(agent: AgentSettings) -> dict[str, Any]:
-    """The agent settings that change what it does: not the speed-only prefix cache, and the adaptive
-    replanning knobs only when replanning is adaptive."""
-    d = agent.model_dump(mode="json", exclude={"prefix_cache"})
+    """The agent settings that change what it does: not the speed-only prefix cache, not vision (the
+    loop's local models take no images), and the adaptive replanning knobs only when replanning is
+    adaptive."""
+    d = agent.model_dump(mode="json", exclude={"prefix_cache", "vision"})
     if agent.replan != "adaptive":
         d.pop("replan_on")
         d.pop("replan_every")
@@ -47,7 +48,8 @@ def validation_protocol(cfg: PlanActConfig) -> str:
     settings (defaults included), the browser settings, what observations show (the observation
     script), tasks and seeds. Scores under different protocols are not compared."""
     agents = {name: behaviour(validation_config(cfg, {}, a).agent) for name, a in cfg.learn.validate_.agents.items()}
-    d = {"agents": agents, "browser": validation_config(cfg, {}).browser.model_dump(mode="json"),
+    browser = validation_config(cfg, {}).browser.model_dump(mode="json", exclude={"set_of_marks"})
+    d = {"agents": agents, "browser": browser,
          "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(),
          "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]

@@ -77,6 +77,11 @@ class LLM(Protocol):
     def count_tokens(self, text: str) -> int: ...
 
 
+def accepts_images(llm: object) -> bool:
+    """Whether a backend shows images to its model (hosted OpenAI models, or a spec's ?vision=1)."""
+    return bool(getattr(llm, "accepts_images", False))
+
+
 def approx_tokens(text: str) -> int:
     """A tokenizer-free estimate (about 3.6 characters a token on HTML and English)."""
     return max(1, int(len(text) / 3.6 + 0.5)) if text else 0

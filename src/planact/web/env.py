@@ -43,6 +43,7 @@ class BrowserEnv:
         obs_options: ObservationOptions | None = None,
         count_tokens: Callable[[str], int] = approx_tokens,
         screenshots: bool = True,
+        marks: bool = False,
         quiet_ms: int = 30,
         settle_max_ms: int = 3000,
         done_check: Callable[[], bool] | None = None,
@@ -52,6 +53,9 @@ class BrowserEnv:
         self.obs_options = obs_options or ObservationOptions()
         self.count_tokens = count_tokens
         self.screenshots = screenshots
+        # set-of-marks: the screenshot shows each interactive element's id (for vision models)
+        self.marks = marks
+        self._marks_script = page_script("marks")
         # After an action: no fixed sleep, but a wait for what it started (web/js/settle.js): timers up
         # to 1 s (a debounce: jQuery UI's autocomplete waits 300 ms), requests, a navigation, and DOM
         # mutations quiet for `quiet_ms`; at most `settle_max_ms` in all.
@@ -85,6 +89,10 @@ class BrowserEnv:
     def _observe(self) -> Observation:
         page = self.page
         if self.image_wait_ms > 0:
+            try:  # frames still loading (the load event waits for them), within the same budget
+                page.wait_for_load_state("load", timeout=self.image_wait_ms)
+            except Exception:  # noqa: BLE001 - a slow frame is observed as it is
+                pass
             try:
                 page.evaluate(self._images_script, self.image_wait_ms)
             except Exception:  # noqa: BLE001 - a page that navigates meanwhile is observed as it is
@@ -111,9 +119,18 @@ class BrowserEnv:
             obs.tokens = self.count_tokens(obs.html)
         if self.screenshots:
             try:
+                if self.marks:
+                    boxes = [[e.id, *e.box] for e in obs.elements.values() if e.interactive and e.in_viewport]
+                    page.evaluate(self._marks_script, {"boxes": boxes})
                 obs.screenshot = page.screenshot(type="jpeg", quality=60, timeout=5000)
             except Exception:  # noqa: BLE001 - a screenshot is a nicety, never a failure
                 obs.screenshot = None
+            finally:
+                if self.marks:
+                    try:
+                        page.evaluate(self._marks_script, {"remove": True, "boxes": []})
+                    except Exception:  # noqa: BLE001
+                        pass
         return obs
 
     def act(self, action: Action) -> ActionResult:
@@ -204,8 +221,13 @@ class BrowserEnv:
                 if "navigat" not in str(err) and "destroyed" not in str(err):
                     return f"error: {str(err).splitlines()[0][:80]}"
                 continue  # the document went away mid-wait: a navigation; settle the new one
-            # Playwright hands over events (a new tab) during a call: one more round trip, and a tab the
-            # action opened meanwhile is the page to settle now
+            # a tab the action opened is the page to settle now (Playwright hands its event over during a
+            # call, perhaps only once the browser has made the tab)
+            if "opened a tab" in how and self.page is page:
+                try:
+                    page.context.wait_for_event("page", timeout=max(1.0, (deadline - time.perf_counter()) * 1000))
+                except Exception:  # noqa: BLE001 - a popup blocked or already handed over
+                    pass
             self.session.tabs()
             if self.page is page:
                 return how

@@ -12,7 +12,7 @@ async ({ quietMs, maxMs }) => {
     const busy = st.pending.size ? 'timers' : st.inflight > 0 ? 'requests' : st.pendingSubmit ? 'navigation'
       : (st.navigatingSince && now - st.navigatingSince < NAVIGATION_MS) ? 'navigation'
       : (now - Math.max(st.last, st.armedAt) < quietMs) ? 'mutations' : null;
-    if (!busy) return 'settled';
+    if (!busy) return st.popup ? 'settled, opened a tab' : 'settled';
     if (now - t0 >= maxMs) return 'limit: ' + busy;
     await sleep(Math.min(10, quietMs));
   }

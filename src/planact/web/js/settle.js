@@ -11,7 +11,8 @@
   const st = {
     origSet, pending: new Set(), inflight: 0, last: performance.now(), armedAt: performance.now(),
     navigatingSince: 0, depth: 0,
-    arm() { st.armedAt = performance.now(); st.pending.clear(); st.inflight = 0; st.navigatingSince = 0; },
+    popup: false,  // the action opened a tab or window (window.open, a link with a target)
+    arm() { st.armedAt = performance.now(); st.pending.clear(); st.inflight = 0; st.navigatingSince = 0; st.popup = false; },
     armed() { return performance.now() - st.armedAt < ARMED_MS; },
   };
   Object.defineProperty(window, '__planactSettle', { value: st, enumerable: false });
@@ -51,6 +52,13 @@
     try { return origSend.apply(this, a); } catch (e) { done(); throw e; }
   };
 
+  const origOpen = window.open;
+  window.open = function (...a) { st.popup = true; return origOpen.apply(this, a); };
+  document.addEventListener('click', (e) => {
+    const a = e.target && e.target.closest && e.target.closest('a[target]');
+    const t = a && a.getAttribute('target');
+    if (t && !['_self', '_parent', '_top'].includes(t)) origSet(() => { if (!e.defaultPrevented) st.popup = true; }, 0);
+  }, true);
   // A form submission navigates a task after its submit event (unless a listener prevents it): busy
   // from the event until that is known.
   document.addEventListener('submit', (e) => {
