@@ -145,3 +145,18 @@ def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not
     off = PlanActAgent(executor=seen, config=AgentConfig(use_planner=False, max_steps=1, vision=False))
     play_episode(suite, env.session, off, "adhoc", None, settings)
     assert seen.calls[-1][0][-1].images == ()  # vision: false keeps it text-only
+
+
+def test_a_click_on_an_element_under_an_overlay_says_what_covers_it(env, tmp_path):
+    page = tmp_path / "banner.html"
+    page.write_text('<button onclick="this.textContent=\'clicked\'">Buy</button>'
+                    '<div style="position:fixed;inset:0;background:rgba(0,0,0,.5)">'
+                    '<button onclick="this.parentNode.remove()">Accept cookies</button></div>')
+    env.session.goto(page.as_uri())
+    obs = env.observe()
+    buy, accept = _id(obs, "Buy"), _id(obs, "Accept cookies")
+    result = env.act(parse_action(f'do(action="Click", element="{buy}")'))
+    assert not result.ok and "covered by element" in result.error and result.elapsed_s < 2
+    assert env.act(parse_action(f'do(action="Click", element="{accept}")')).ok
+    assert env.act(parse_action(f'do(action="Click", element="{buy}")')).ok
+    assert "clicked" in env.observe().html

@@ -191,6 +191,10 @@ class BrowserEnv:
         found = self.page.evaluate(self._point_script, element)
         if found.get("error") == "missing":
             raise ActionFailed(f"there is no element with id {element} on the current page")
+        covered = found.get("covered")
+        if covered:  # an overlay (a consent banner, a dialog) lies over the element's centre
+            raise ActionFailed(f"element {element} is covered by element {covered}: close or act on "
+                               f"element {covered} first")
         return None if found.get("fallback") else (found["x"], found["y"])
 
     def _arm(self) -> None:

@@ -20,7 +20,8 @@
   const hit = (root.elementFromPoint ? root : el.ownerDocument).elementFromPoint(lx, ly);
   if (!hit || !(hit === el || el.contains(hit))) {
     const by = hit && hit.closest('[data-planact-id]');
-    return { fallback: true, covered: by ? by.getAttribute('data-planact-id') : null };
+    // covered by an element the agent can see (it has an id): say which; else Playwright's click decides
+    return { fallback: true, covered: by && by !== el && !by.contains(el) ? by.getAttribute('data-planact-id') : null };
   }
   let x = lx, y = ly, w = view;
   while (w !== window && w.frameElement) {  // same-origin frames: into the top page's coordinates
