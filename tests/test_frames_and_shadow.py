@@ -1,6 +1,6 @@
-"""Shadow DOM and frames in the observation and the actions, on loopback pages: a button in an open
-shadow root (with a slotted label), one in a same-origin iframe, and a cross-origin iframe (served on a
-second port), which is marked rather than dropped."""
+"""Shadow DOM, frames and tabs in the observation and the actions, on loopback pages: a button in an
+open shadow root (with a slotted label), one in a same-origin iframe, one in a cross-origin iframe
+(served on a second port), a link that opens a new tab, an overlay, and screenshots for vision models."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ customElements.define('x-card', class extends HTMLElement {{
 </script>"""
 INNER = """<p>Inside the frame</p><button onclick="parent.document.getElementById('status').textContent='frame clicked'">
 Frame button</button><select><option>One</option><option>Two</option></select>"""
-REMOTE = "<button>Remote button</button>"
+REMOTE = "<button onclick=\"this.textContent='Remote clicked'\">Remote button</button>"
 
 
 def _serve(pages: dict[str, str]):
@@ -80,7 +80,9 @@ def test_shadow_and_same_origin_frame_content_is_observed_with_ids(env):
     for text in ("Slotted title", "Shadow button", "Inside the frame", "Frame button"):
         assert text in obs.html, text
     assert 'placeholder="Shadow field"' in obs.html and "<option" in obs.html
-    assert "cross-origin" in obs.html  # the remote frame is marked, not silently dropped
+    assert "cross-origin" in obs.html and "Remote button" in obs.html  # observed in place, and marked as such
+    remote = _id(obs, "Remote button")
+    assert remote > 1_000_000  # numbered in the frame's own range
     again = env.observe()
     assert _id(obs, "Shadow button") == _id(again, "Shadow button")  # ids stay stable
 
@@ -93,6 +95,8 @@ def test_actions_work_inside_a_shadow_root_and_a_frame(env):
     assert 'value="hello"' in env.observe().html
     assert env.act(parse_action(f'do(action="Click", element="{_id(obs, "Frame button")}")')).ok
     assert "frame clicked" in env.observe().html
+    assert env.act(parse_action(f'do(action="Click", element="{_id(obs, "Remote button")}")')).ok
+    assert "Remote clicked" in env.observe().html
     select = next(i for i, e in obs.elements.items() if e.tag == "select")
     assert env.act(parse_action(f'do(action="Select Dropdown Option", argument="Two", element="{select}")')).ok
     assert "Two</option>" in env.observe().html and "selected>Two" in env.observe().html

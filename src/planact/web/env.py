@@ -110,6 +110,8 @@ class BrowserEnv:
                 if attempt == 2 or "destroyed" not in str(err):
                     raise
                 page.wait_for_load_state("domcontentloaded")
+        if raw.get("frames"):
+            self._splice_frames(page, raw, args)
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
         tabs = self.session.tabs()
         if len(tabs) > 1:  # a tab the page opened, or a task that starts in several: the agent sees them all
@@ -132,6 +134,44 @@ class BrowserEnv:
                     except Exception:  # noqa: BLE001
                         pass
         return obs
+
+    def _frame_of(self, page, frame_id: int):  # noqa: ANN001, ANN202 - playwright's Page and Frame
+        """The child frame whose <iframe> element carries id `frame_id` in the page."""
+        for frame in page.frames[1:]:
+            try:
+                if frame.frame_element().get_attribute("data-planact-id") == str(frame_id):
+                    return frame
+            except Exception:  # noqa: BLE001 - a frame detached meanwhile
+                continue
+        return None
+
+    def _splice_frames(self, page, raw: dict, args: dict) -> None:  # noqa: ANN001
+        """Cross-origin frames, which the page's own walk cannot read: each observed on its own, its ids
+        numbered from 1,000,000 + 10,000 x the frame's id (stable while the frame lives), and its
+        content put in place after its <iframe> tag, boxes in the page's coordinates."""
+        for frame_id, fx, fy in raw["frames"]:
+            frame = self._frame_of(page, frame_id)
+            if frame is None:
+                continue
+            try:
+                inner = frame.evaluate(self._script, {**args, "idBase": 1_000_000 + 10_000 * frame_id})
+            except Exception:  # noqa: BLE001 - the frame navigated or went away: it stays marked
+                continue
+            tag = raw["html"].find(f'<iframe id="{frame_id}"')
+            if tag < 0:
+                continue
+            pos = raw["html"].find(">", tag) + 1
+            text = inner["html"]
+            raw["html"] = raw["html"][:pos] + text + raw["html"][pos:]
+            for e in raw["elements"]:
+                if e["start"] >= pos:
+                    e["start"] += len(text)
+                if e["end"] >= pos:
+                    e["end"] += len(text)
+            for e in inner["elements"]:
+                e.update(start=e["start"] + pos, end=e["end"] + pos, x=e["x"] + fx, y=e["y"] + fy,
+                         parent=e["parent"] if e["parent"] is not None else frame_id)
+            raw["elements"].extend(inner["elements"])
 
     def act(self, action: Action) -> ActionResult:
         dialogs_before = len(self.session.dialogs)
@@ -190,12 +230,30 @@ class BrowserEnv:
             raise ActionFailed("this action needs an element id")
         found = self.page.evaluate(self._point_script, element)
         if found.get("error") == "missing":
+            found = self._point_in_frames(element)
+        if found.get("error") == "missing":
             raise ActionFailed(f"there is no element with id {element} on the current page")
         covered = found.get("covered")
         if covered:  # an overlay (a consent banner, a dialog) lies over the element's centre
             raise ActionFailed(f"element {element} is covered by element {covered}: close or act on "
                                f"element {covered} first")
         return None if found.get("fallback") else (found["x"], found["y"])
+
+    def _point_in_frames(self, element: int) -> dict:
+        """An element of a cross-origin frame: its point in the frame, moved into the page's coordinates."""
+        for frame in self.page.frames[1:]:
+            try:
+                found = frame.evaluate(self._point_script, element)
+                if found.get("error") == "missing":
+                    continue
+                box = frame.frame_element().bounding_box()
+            except Exception:  # noqa: BLE001 - a frame detached meanwhile
+                continue
+            if box and "x" in found:
+                found["x"] += box["x"]
+                found["y"] += box["y"]
+            return found
+        return {"error": "missing"}
 
     def _arm(self) -> None:
         """Mark the start of an action: what happens from now on is its effect."""

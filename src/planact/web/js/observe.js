@@ -24,7 +24,8 @@
   let cut = null;
   let visited = 0;
   const vw = window.innerWidth, vh = window.innerHeight;
-  let next = window.__planactNextId || 1;
+  // a cross-origin frame is observed on its own (BrowserEnv), numbering from its own idBase
+  let next = window.__planactNextId || opts.idBase || 1;
   const out = [];
   let len = 0;
   const elements = [];
