@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 OUT=${OUT:-docs/results/fast-episodes}
 PY=${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}
 PY=${PY:-$PWD/.venv/bin/python}
+[ -x "$PY" ] || PY=python3  # no .venv: the planact on this Python
 mkdir -p "$OUT"
 "$PY" benchmarks/step_vs_browsergym.py --seeds "${SEEDS:-0-2}" --steps 5 | tee "$OUT/step_vs_browsergym.txt"
 "$PY" benchmarks/eval_scaling.py --seeds 0-5 | tee "$OUT/eval_scaling.txt"

@@ -11,6 +11,10 @@ OUT=${OUT:-runs/table1-miniwob}
 TASKS=${TASKS:-click-button,click-link,click-checkboxes,click-tab,click-tab-2,click-dialog,click-option,click-collapsible,enter-text,enter-password,focus-text,login-user,email-inbox,search-engine,social-media,book-flight,choose-list,navigate-tree,use-autocomplete,multi-layouts}
 BASE=local:smollm2-135m
 TRAINED=${TRAINED:-local:planact-miniwob}
+PY=${VIRTUAL_ENV:+$VIRTUAL_ENV/bin/python}
+PY=${PY:-$PWD/.venv/bin/python}
+[ -x "$PY" ] || PY=python3  # no .venv: the planact on this Python
+planact() { "$PY" -m planact.cli.main "$@"; }
 COMMON=(--suite miniwob --tasks "$TASKS" --seeds "${SEEDS:-0-4}" --max-steps "${MAX_STEPS:-10}")
 
 cell() {  # name planner-variant executor-variant
