@@ -78,7 +78,7 @@ def planact(*args, cwd):
 
 def test_cli_run_on_a_miniwob_task(tmp_path):
     out = tmp_path / "run"
-    r = planact("run", "--suite", "miniwob", "--task", "click-button", "--seed", "3", "--max-steps", "2",
+    r = planact("run", "--suite", "miniwob", "--task", "click-button", "--seed", "3", "--max-steps", "6",  # as quickstart.sh
                 "--output", str(out), cwd=tmp_path)
     assert r.returncode == 0, r.stderr
     assert "Initial plan" in r.stdout and "step 1" in r.stdout and "reward" in r.stdout
