@@ -4,10 +4,8 @@ open shadow root (with a slotted label), one in a same-origin iframe, one in a c
 
 from __future__ import annotations
 
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-
 import pytest
+from support.loopback import serve
 
 from planact.web import BrowserEnv, BrowserOptions, BrowserSession, parse_action
 
@@ -34,34 +32,13 @@ Frame button</button><select><option>One</option><option>Two</option></select>""
 REMOTE = "<button onclick=\"this.textContent='Remote clicked'\">Remote button</button>"
 
 
-def _serve(pages: dict[str, str]):
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):  # noqa: N802
-            body = pages.get(self.path, "missing").encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    return httpd, f"http://127.0.0.1:{httpd.server_address[1]}"
-
-
 @pytest.fixture(scope="module")
 def site():
-    other, other_url = _serve({"/remote": REMOTE})
-    pages: dict[str, str] = {"/inner": INNER}
-    main, main_url = _serve(pages)
-    pages["/"] = MAIN.format(other=other_url.replace("127.0.0.1", "localhost"))
-    yield main_url
-    for h in (main, other):
-        h.shutdown()
-        h.server_close()
+    pages = {"/inner": INNER}
+    with serve({"/remote": REMOTE}) as other, serve(pages) as main:
+        # the remote frame comes from another origin: the other server, under another host name
+        pages["/"] = MAIN.format(other=other.replace("127.0.0.1", "localhost"))
+        yield main
 
 
 @pytest.fixture(scope="module")

@@ -4,11 +4,10 @@ and for nothing else, served on loopback."""
 
 from __future__ import annotations
 
-import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from support.loopback import serve
 
 from planact.web import BrowserEnv, BrowserOptions, BrowserSession, parse_action
 
@@ -16,12 +15,10 @@ pytestmark = pytest.mark.browser
 
 PAGES = {
     "/late-nav": """<button onclick="setTimeout(() => { location.href = '/slow-page'; }, 300)">Go</button>""",
-    "/slow-page": "SLOW",  # answered after 400 ms
     "/late-dom": """<button onclick="setTimeout(() => { document.body.insertAdjacentHTML('beforeend',
         '<a href=#x>Appeared late</a>'); }, 400)">Show</button>""",
     "/late-fetch": """<button onclick="fetch('/data').then(r => r.text()).then(t => {
         document.body.insertAdjacentHTML('beforeend', '<p>' + t + '</p>'); })">Load</button>""",
-    "/data": "DATA",  # answered after 500 ms
     "/debounce": """<input id="q" oninput="clearTimeout(window.t); window.t = setTimeout(() => {
         document.getElementById('s').innerHTML = '<li>' + this.value + ' suggestion</li>'; }, 300)"><ul id="s"></ul>""",
     "/form": """<form method="post" action="/submit"><input name="q" value="x"><button>Save</button></form>""",
@@ -32,40 +29,21 @@ PAGES = {
 }
 
 
+def _late(seconds: float, status: int, headers: dict[str, str], body: str):
+    def answer(_method: str) -> tuple[int, dict[str, str], bytes]:
+        time.sleep(seconds)
+        return status, headers, body.encode()
+    return answer
+
+
 @pytest.fixture(scope="module")
 def site():
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_POST(self):  # noqa: N802 - a form post answered with a redirect, after a while
-            self.rfile.read(int(self.headers.get("Content-Length") or 0))
-            time.sleep(0.3)
-            self.send_response(302)
-            self.send_header("Location", "/done")
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def do_GET(self):  # noqa: N802
-            body = PAGES.get(self.path.split("?")[0], "missing")
-            if body == "SLOW":
-                time.sleep(0.4)
-                body = "<p>Arrived after a late navigation</p>"
-            elif body == "DATA":
-                time.sleep(0.5)
-                body = "Fetched late"
-            data = f"<html><body>{body}</body></html>".encode() if self.path != "/data" else body.encode()
-            self.send_response(200)
-            self.send_header("Content-Type", "text/html")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-    httpd.server_close()
+    pages = {path: f"<html><body>{body}</body></html>" for path, body in PAGES.items()}
+    pages["/slow-page"] = _late(0.4, 200, {}, "<html><body><p>Arrived after a late navigation</p></body></html>")
+    pages["/data"] = _late(0.5, 200, {}, "Fetched late")
+    pages["/submit"] = _late(0.3, 302, {"Location": "/done"}, "")  # a form post answered with a redirect
+    with serve(pages) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
