@@ -151,4 +151,5 @@ def ship_cmd(
         console.print(f"[red]{err}[/red]", highlight=False)
         raise typer.Exit(2) from None
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-    console.print(f"shipped {path} ({size / 1e6:.1f} MB): planact run --executor local:{path}", highlight=False)
+    console.print(f"shipped {path} ({size / 1e6:.1f} MB): planact run --planner local:{path} --executor local:{path}",
+                  highlight=False)
