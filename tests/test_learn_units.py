@@ -392,3 +392,33 @@ def test_a_rare_action_type_is_repeated_up_to_the_minimum():
     assert action_name(rows[-1]) == "Type" and action_name(row('exit(message="done")')) == "exit"
     out = _upsampled(rows, 8, action_name)
     assert sum(action_name(r) == "Type" for r in out) == 8 and sum(action_name(r) == "Click" for r in out) == 20
+
+
+def test_renumbered_examples_keep_the_element_and_change_the_number():
+    import random
+    import re
+
+    from planact.learn.augment import renumber_rows, renumbered
+
+    user = ('Task: Enter "ann" and press login.\nDone so far:\nStep 1: do(action="Type", argument="ann", element="6")\n'
+            f'  on: <input id="6" type="text">\nPage:\n{LOGIN}\n<iframe id="1000001"></iframe>')
+    row = {"source": {"id": "r1", "site": "t"},
+           "messages": [{"role": "system", "content": "Use an id from the page."}, {"role": "user", "content": user},
+                        {"role": "assistant", "content": '# Element: the "Login" button\ndo(action="Click", element="10")'}]}
+    maps = set()
+    for seed in range(20):
+        new = renumbered(row, random.Random(seed))
+        page = new["messages"][1]["content"]
+        answer = re.search(r'element="(\d+)"', new["messages"][2]["content"]).group(1)
+        assert f'<button id="{answer}">Login</button>' in page  # the answer still names the Login button
+        typed = re.search(r'element="(\d+)"', page).group(1)
+        assert f'<input id="{typed}" type="text">' in page  # the history too
+        ids = [int(i) for i in re.findall(r'id="(\d+)"', page.split("Page:")[1])]
+        assert ids[:-1] == sorted(ids[:-1]) and ids[-1] == 1000001  # order kept; frame ids untouched
+        assert re.sub(r'\d+', 'N', page) == re.sub(r'\d+', 'N', user)  # nothing else changed
+        maps.add(answer)
+    assert len(maps) > 5  # the number to copy varies
+    rows, changed = renumber_rows([row, row, row], 0.0, 0)
+    assert changed == 0 and rows[1] is row
+    rows, changed = renumber_rows([row, row, row], 1e-9, 0)
+    assert rows[0] is row and changed == 2  # the repeats, not the first

@@ -285,6 +285,10 @@ class LearnTrainRole(_Strict):
     min_per_action: int = Field(0, description=(
         "executor: an action type (Type, Select Dropdown Option, ...) answered in fewer examples has them "
         "repeated up to this many, so that a policy trained mostly on clicks still learns to type"))
+    renumber: float = Field(0.0, ge=0.0, le=1.0, description=(
+        "executor: when above 0, every repeated example and this share of the others get their element ids "
+        "renumbered (one random order-preserving map per example), so the model learns to copy an id "
+        "from the page instead of a habitual one"))
 
 
 class LearnTrain(_Strict):

@@ -19,6 +19,7 @@ from ..synth import export, plans, replan
 from ..synth.annotator import OFFLINE_TEACHER
 from ..synth.context import StageContext
 from ..synth.engine import ModelCache, Progress, StageStats
+from .augment import renumber_rows
 
 ROLES = ("executor", "planner", "replanner")
 
@@ -107,6 +108,7 @@ def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str
         rows = _upsampled(_balanced(examples[role], settings.max_examples, ls.seed), settings.min_per_task)
         if role == "executor":
             rows = _upsampled(rows, settings.min_per_action, action_name)
+        rows, renumbered = renumber_rows(rows, settings.renumber, ls.seed)
         tokens = [count_tokens(tokenizer, r["messages"]) for r in rows]
         tmp = data_dir / f"{role}.jsonl.tmp"
         with tmp.open("w", encoding="utf-8") as f:
@@ -114,6 +116,7 @@ def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str
                 f.write(json.dumps(r, ensure_ascii=False) + "\n")
         tmp.replace(data_dir / f"{role}.jsonl")
         stats[role] = {"examples": len(rows), "available": len(examples[role]),
+                       "renumbered": renumbered,
                        "tokens_median": int(statistics.median(tokens)) if tokens else 0,
                        "tokens_max": max(tokens) if tokens else 0, "tokens_total": sum(tokens),
                        "by_task": _by_site(rows)}
