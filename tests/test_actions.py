@@ -77,7 +77,7 @@ BAD = [
     ('do(action="Click")', "needs element"),
     ('do(action="Type", element="3")', "needs argument"),
     ('do(action="Click", element="the blue button")', "numeric id"),
-    ('do(action="Scroll Down", element="3")', "does not take element"),
+    ('do(action="Scroll Down", argument="3")', "does not take argument"),
     ('do(action="Click", element="12"', "no action found"),
     ('do(action="Click" element="12")', "malformed"),
     ('do("Click", "12")', "keyword arguments"),

@@ -30,14 +30,41 @@ customElements.define('x-card', class extends HTMLElement {{
 INNER = """<p>Inside the frame</p><button onclick="parent.document.getElementById('status').textContent='frame clicked'">
 Frame button</button><select><option>One</option><option>Two</option></select>"""
 REMOTE = "<button onclick=\"this.textContent='Remote clicked'\">Remote button</button>"
+# a closed shadow root made by a script (seen), one declared in the HTML (not seen: marked), and a
+# cross-origin frame holding another cross-origin frame
+CLOSED = """<x-secret></x-secret>
+<x-declared style="display:block;width:80px;height:20px"><template shadowrootmode="closed"><b>Hidden</b></template></x-declared>
+<p id="status">nothing yet</p>
+<iframe src="{other}/nest" width="500" height="200"></iframe>
+<script>
+customElements.define('x-secret', class extends HTMLElement {{
+  constructor() {{
+    super();
+    const root = this.attachShadow({{mode: 'closed'}});
+    root.innerHTML = '<button>Closed button</button><input placeholder="Closed field">';
+    root.querySelector('button').onclick = () => {{ document.getElementById('status').textContent = 'closed clicked'; }};
+  }}
+}});
+</script>"""
+NEST = '<p>Outer remote</p><iframe src="{main}/deep" width="300" height="80"></iframe>'
+DEEP = "<button onclick=\"this.textContent='Deep clicked'\">Deep button</button>"
+# a cross-origin frame taller than its box, with a button that reacts to the pointer
+SCROLLER = '<p style="height:1500px">Top</p><iframe src="{other}/tall" width="400" height="150"></iframe><p style="height:1500px">End</p>'
+TALL = ("<button onmouseover=\"this.textContent='Hovered'\">Hover me</button>"
+        '<div style="height:3000px">Long</div><p>Bottom</p>')
 
 
 @pytest.fixture(scope="module")
 def site():
-    pages = {"/inner": INNER}
-    with serve({"/remote": REMOTE}) as other, serve(pages) as main:
+    pages = {"/inner": INNER, "/deep": DEEP}
+    remote = {"/remote": REMOTE, "/tall": TALL}
+    with serve(remote) as other, serve(pages) as main:
         # the remote frame comes from another origin: the other server, under another host name
-        pages["/"] = MAIN.format(other=other.replace("127.0.0.1", "localhost"))
+        other = other.replace("127.0.0.1", "localhost")
+        pages["/"] = MAIN.format(other=other)
+        pages["/closed"] = CLOSED.format(other=other)
+        pages["/scroller"] = SCROLLER.format(other=other)
+        remote["/nest"] = NEST.format(main=main)  # and back to the first origin: cross-origin to its parent
         yield main
 
 
@@ -94,6 +121,12 @@ def test_a_new_tab_is_followed_listed_and_switched(site, env):
     assert "no tab 5" in env.act(parse_action('do(action="Switch Tab", argument="5")')).error
     s.open_tabs([site + "/inner", site + "/inner"])  # a multi-tab start: the first stays current
     assert len(s.tabs()) == 4 and s.tabs()[0]["current"]
+    assert env.act(parse_action('do(action="Close Tab", argument="3")')).ok and len(s.tabs()) == 3
+    assert env.act(parse_action('do(action="Switch Tab", argument="2")')).ok
+    assert env.act(parse_action('do(action="close_tab")')).ok  # the current one: attention goes to the tab before
+    assert len(s.tabs()) == 2 and s.tabs()[1]["current"]
+    assert env.act(parse_action('do(action="Close Tab")')).ok
+    assert "only open tab" in env.act(parse_action('do(action="Close Tab")')).error
 
 
 def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not(site, env, tmp_path):
@@ -141,3 +174,45 @@ def test_a_click_on_an_element_under_an_overlay_says_what_covers_it(env, tmp_pat
     assert env.act(parse_action(f'do(action="Click", element="{accept}")')).ok
     assert env.act(parse_action(f'do(action="Click", element="{buy}")')).ok
     assert "clicked" in env.observe().html
+
+
+def test_closed_shadow_roots_and_frames_in_cross_origin_frames_are_observed_and_acted_on(site, env):
+    env.session.goto(site + "/closed")
+    obs = env.observe()
+    assert "Closed button" in obs.html and 'placeholder="Closed field"' in obs.html  # made by attachShadow
+    assert "<x-declared" in obs.html and "closed-shadow" in obs.html and "Hidden" not in obs.html  # marked
+    assert "Outer remote" in obs.html and "Deep button" in obs.html  # a frame in a cross-origin frame
+    deep = _id(obs, "Deep button")
+    assert deep > _id(obs, "Outer remote") > 1_000_000
+    assert env.act(parse_action(f'do(action="Click", element="{_id(obs, "Closed button")}")')).ok
+    assert "closed clicked" in env.observe().html
+    assert env.act(parse_action(f'do(action="Type", argument="psst", element="{_id(obs, "Closed field")}")')).ok
+    assert 'value="psst"' in env.observe().html
+    assert env.act(parse_action(f'do(action="Click", element="{deep}")')).ok
+    assert "Deep clicked" in env.observe().html
+    assert _id(env.observe(), "Deep clicked") == deep  # ids stay stable inside nested frames
+
+
+def test_a_frame_that_cannot_be_read_is_marked_not_dropped(env):
+    from types import SimpleNamespace
+
+    raw = {"html": '\n<p id="1">before</p>\n<iframe id="2" cross-origin></iframe>\n<p id="3">after</p>',
+           "elements": [{"id": 3, "start": 59, "end": 79}], "frames": [[2, 0, 0]]}
+    env._splice_frames(SimpleNamespace(child_frames=[]), raw, {})  # the frame went away meanwhile
+    assert '<iframe id="2" cross-origin unreachable></iframe>' in raw["html"]
+    assert raw["html"][raw["elements"][0]["start"]:].startswith("\n<p id=\"3\">")
+
+
+def test_hover_and_scroll_within_a_cross_origin_frame(site, env):
+    env.session.goto(site + "/scroller")
+    obs = env.observe()
+    frame_el = next(i for i, e in obs.elements.items() if e.tag == "iframe")
+    assert env.act(parse_action(f'do(action="Hover", element="{_id(obs, "Hover me")}")')).ok  # scrolled to, then hovered
+    assert "Hovered" in env.observe().html
+    page = env.session.page
+    frame = next(f for f in page.frames if f.url.endswith("/tall"))
+    page_y, frame_y = page.evaluate("scrollY"), frame.evaluate("scrollY")
+    assert env.act(parse_action(f'do(action="Scroll Down", element="{frame_el}")')).ok
+    assert frame.evaluate("scrollY") > frame_y and page.evaluate("scrollY") == page_y  # the frame, not the page
+    assert env.act(parse_action('do(action="Scroll Down")')).ok
+    assert page.evaluate("scrollY") > page_y  # no element: the page, as in WebRL

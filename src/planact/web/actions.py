@@ -34,13 +34,18 @@ MORE_ACTIONS: dict[str, tuple[str, ...]] = {
     "Right Click": ("element",),
     "Wait": (),
     "Switch Tab": ("argument",),
+    "Close Tab": (),
     "Goto": ("argument",),
 }
-OPTIONAL_ARGS: dict[str, tuple[str, ...]] = {"Wait": ("argument",)}  # seconds, at most MAX_WAIT_S
+# Wait: seconds, at most MAX_WAIT_S. Scroll: an element to scroll within (a frame, a scrolling list); the
+# page when there is none, as in WebRL
+# Close Tab: the tab's number in the observation's tab line; the current tab when there is none
+OPTIONAL_ARGS: dict[str, tuple[str, ...]] = {"Wait": ("argument",), "Scroll Up": ("element",),
+                                             "Scroll Down": ("element",), "Close Tab": ("argument",)}
 # any spelling, matched without case, spaces or underscores: "click", "select_dropdown_option", "goto"
 _CANONICAL = {re.sub(r"[\s_]+", "", n.lower()): n for n in (*ACTION_SPACE, *MORE_ACTIONS)}
 _CANONICAL.update({"gourl": "Goto", "goback": "Go Backward", "goforward": "Go Forward", "rightclick": "Right Click",
-                   "switchtotab": "Switch Tab"})
+                   "switchtotab": "Switch Tab", "tabfocus": "Switch Tab", "tabclose": "Close Tab"})
 
 _CALL_START = re.compile(r"(?<![\w.])(do|exit|go_backward|go_forward)\s*\(")
 _ID = re.compile(r"[0-9]{1,9}")  # ASCII digits only: "²", "٣" or a 5,000-digit id is not an element id

@@ -132,6 +132,8 @@ class BrowserSession:
         self._context.set_default_navigation_timeout(self.options.navigation_timeout_ms)
         # what an action started (timers, requests, a navigation, DOM changes), for settling on events
         self._context.add_init_script(page_script("settle"))
+        # closed shadow roots, which page scripts cannot see, remembered so that the observation shows them
+        self._context.add_init_script(page_script("shadow"))
         if self.options.allow_domains:
             self._context.route("**/*", self._route)
             self._context.route_web_socket("**/*", self._route_ws)
@@ -180,6 +182,21 @@ class BrowserSession:
         if not 0 <= index < len(pages):
             raise BrowserError(f"there is no tab {index}: the open tabs are 0 to {len(pages) - 1}")
         self._page = pages[index]
+        self._page.bring_to_front()
+
+    def close_tab(self, index: int | None = None) -> None:
+        """Close a tab (the current one by default); the last one left open cannot be closed."""
+        pages = [p for p in self._context.pages if not p.is_closed()]
+        if len(pages) < 2:
+            raise BrowserError("this is the only open tab; it cannot be closed")
+        if index is None:
+            index = pages.index(self._page) if self._page in pages else len(pages) - 1
+        if not 0 <= index < len(pages):
+            raise BrowserError(f"there is no tab {index}: the open tabs are 0 to {len(pages) - 1}")
+        closing = pages[index]
+        if closing is self._page:  # attention goes to the tab before it, as in a browser's tab strip
+            self._page = pages[index - 1] if index > 0 else pages[1]
+        closing.close()
         self._page.bring_to_front()
 
     def open_tabs(self, urls: list[str]) -> None:

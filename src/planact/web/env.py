@@ -30,6 +30,9 @@ _TWO_FRAMES = """() => new Promise(r => {
 
 
 DEFAULT_WAIT_S, MAX_WAIT_S = 2.0, 10.0
+MAX_FRAME_DEPTH = 3  # cross-origin frames inside cross-origin frames, observed this deep
+NESTED_FRAME_NUMBERS = 90_000  # numbers of frames inside cross-origin frames start here (ids 901,000,000+)
+_REGISTERED = "id => { const r = window.__planactEls && window.__planactEls.get(id); return (r && r.deref()) || null; }"
 
 
 class ActionFailed(Exception):
@@ -69,6 +72,8 @@ class BrowserEnv:
         self._images_script = page_script("images")
         self._done_check = done_check
         self._refusals_seen = len(session.refused_navigations)
+        self._nested_frames: dict[tuple[int, ...], int] = {}  # a nested cross-origin frame's number
+        self._pointer: tuple[float, float] | None = None  # where this env last moved the mouse
 
     def finished(self) -> bool:
         if not self._done_check:
@@ -111,7 +116,7 @@ class BrowserEnv:
                     raise
                 page.wait_for_load_state("domcontentloaded")
         if raw.get("frames"):
-            self._splice_frames(page, raw, args)
+            self._splice_frames(page.main_frame, raw, args)
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
         tabs = self.session.tabs()
         if len(tabs) > 1:  # a tab the page opened, or a task that starts in several: the agent sees them all
@@ -135,9 +140,10 @@ class BrowserEnv:
                         pass
         return obs
 
-    def _frame_of(self, page, frame_id: int):  # noqa: ANN001, ANN202 - playwright's Page and Frame
-        """The child frame whose <iframe> element carries id `frame_id` in the page."""
-        for frame in page.frames[1:]:
+    @staticmethod
+    def _frame_of(parent, frame_id: int):  # noqa: ANN001, ANN205 - playwright's Frame
+        """The child frame of `parent` (a frame) whose <iframe> element carries id `frame_id`."""
+        for frame in parent.child_frames:
             try:
                 if frame.frame_element().get_attribute("data-planact-id") == str(frame_id):
                     return frame
@@ -145,23 +151,39 @@ class BrowserEnv:
                 continue
         return None
 
-    def _splice_frames(self, page, raw: dict, args: dict) -> None:  # noqa: ANN001
-        """Cross-origin frames, which the page's own walk cannot read: each observed on its own, its ids
-        numbered from 1,000,000 + 10,000 x the frame's id (stable while the frame lives), and its
-        content put in place after its <iframe> tag, boxes in the page's coordinates."""
+    def _splice_frames(self, parent, raw: dict, args: dict, chain: tuple[int, ...] = ()) -> None:  # noqa: ANN001
+        """Cross-origin frames, which the walk of `parent` (a frame) cannot read: each observed on its
+        own, its ids numbered from 1,000,000 + 10,000 x the frame's number (stable while the frame
+        lives), frames inside it likewise (to MAX_FRAME_DEPTH), and its content put in place after its
+        <iframe> tag, boxes in the page's coordinates. A frame that cannot be read is marked `unreachable`.
+        A frame of the page is numbered by its <iframe>'s id; one inside a cross-origin frame by the
+        order it was first seen in, from 90,000 (ids stay within 9 digits)."""
+        depth = len(chain)
         for frame_id, fx, fy in raw["frames"]:
-            frame = self._frame_of(page, frame_id)
-            if frame is None:
-                continue
-            try:
-                inner = frame.evaluate(self._script, {**args, "idBase": 1_000_000 + 10_000 * frame_id})
-            except Exception:  # noqa: BLE001 - the frame navigated or went away: it stays marked
-                continue
             tag = raw["html"].find(f'<iframe id="{frame_id}"')
+            if tag < 0:
+                tag = raw["html"].find(f'<frame id="{frame_id}"')
             if tag < 0:
                 continue
             pos = raw["html"].find(">", tag) + 1
-            text = inner["html"]
+            frame = self._frame_of(parent, frame_id)
+            inner = None
+            if frame is not None and depth < MAX_FRAME_DEPTH:
+                try:
+                    key = (*chain, frame_id)
+                    number = frame_id if not chain else self._nested_frames.setdefault(
+                        key, NESTED_FRAME_NUMBERS + len(self._nested_frames))
+                    inner = frame.evaluate(self._script, {**args, "idBase": 1_000_000 + 10_000 * number})
+                    if inner.get("frames"):
+                        self._splice_frames(frame, inner, args, key)
+                except Exception:  # noqa: BLE001 - the frame navigated or went away
+                    inner = None
+            if inner is None:
+                text = " unreachable"
+                pos -= 1  # inside the tag: an attribute
+                inner = {"html": "", "elements": []}
+            else:
+                text = inner["html"]
             raw["html"] = raw["html"][:pos] + text + raw["html"][pos:]
             for e in raw["elements"]:
                 if e["start"] >= pos:
@@ -217,11 +239,23 @@ class BrowserEnv:
             if found.count():
                 loc = found.first
                 break
+        if loc is None:  # inside a closed shadow root, where no selector reaches: the walk's own reference
+            loc = self._registered(element)
         if loc is None:
             raise ActionFailed(f"there is no element with id {element} on the current page")
         if not loc.is_visible():
             raise ActionFailed(f"element {element} is not visible; scroll or pick another element")
         return loc
+
+    def _registered(self, element: int):  # noqa: ANN202 - playwright's ElementHandle
+        for frame in self.page.frames:
+            try:
+                handle = frame.evaluate_handle(_REGISTERED, element).as_element()
+            except Exception:  # noqa: BLE001 - a frame detached meanwhile
+                continue
+            if handle is not None:
+                return handle
+        return None
 
     def _point(self, element: int | None) -> tuple[float, float] | None:
         """The element's centre when it is in view (scrolled there) and nothing covers it; None where
@@ -246,7 +280,16 @@ class BrowserEnv:
                 found = frame.evaluate(self._point_script, element)
                 if found.get("error") == "missing":
                     continue
-                box = frame.frame_element().bounding_box()
+                holder = frame.frame_element()
+                box = holder.bounding_box()
+                view = self.page.viewport_size or {"width": 1280, "height": 720}
+                if "x" in found and box and not (0 <= box["y"] + found["y"] < view["height"]
+                                                 and 0 <= box["x"] + found["x"] < view["width"]):
+                    # the frame lies outside the page's view: scrolled there first, and two frames drawn so
+                    # that input is routed to a cross-origin (out-of-process) frame where it now is
+                    holder.scroll_into_view_if_needed()
+                    self.page.evaluate(_TWO_FRAMES)
+                    box = holder.bounding_box()
             except Exception:  # noqa: BLE001 - a frame detached meanwhile
                 continue
             if box and "x" in found:
@@ -301,7 +344,12 @@ class BrowserEnv:
             button = "right" if name == "Right Click" else "left"
             point = self._point(action.element)
             if point is not None:  # the pointer moves there (hover effects happen), then clicks
+                if point == self._pointer:
+                    # already there (the page changed under it): a pointer that does not move sends no
+                    # mouseover, so it moves by a pixel first
+                    page.mouse.move(point[0] + 1, point[1])
                 page.mouse.move(*point)
+                self._pointer = point
                 if name != "Hover":
                     page.mouse.click(*point, button=button)
                 return
@@ -324,8 +372,8 @@ class BrowserEnv:
                 # Clear, then type key by key as a person would: widgets such as autocompletes
                 # listen to key events, which fill() does not send. Long texts are filled.
                 loc.fill("")
-                if len(text) <= 200:
-                    loc.press_sequentially(text)
+                if len(text) <= 200:  # an ElementHandle (closed shadow roots) has type(), a Locator both
+                    (loc.press_sequentially if hasattr(loc, "press_sequentially") else loc.type)(text)
                 else:
                     loc.fill(text)
             else:
@@ -344,10 +392,21 @@ class BrowserEnv:
         elif name == "Press Enter":
             page.keyboard.press("Enter")
         elif name in ("Scroll Up", "Scroll Down"):
-            height = (page.viewport_size or {"height": 720})["height"]
-            delta = height * 2 // 3 * (1 if name == "Scroll Down" else -1)
-            page.mouse.move((page.viewport_size or {"width": 1280})["width"] // 2, height // 2)
-            page.mouse.wheel(0, delta)
+            view = page.viewport_size or {"width": 1280, "height": 720}
+            x, y, height = view["width"] / 2, view["height"] / 2, view["height"]
+            if action.element is not None:  # the wheel over that element: a frame or a list scrolls, not the page
+                loc = self._locate(action.element)
+                loc.scroll_into_view_if_needed()
+                box = loc.bounding_box()
+                if not box:
+                    raise ActionFailed(f"element {action.element} has no box on the page to scroll within")
+                top, bottom = max(box["y"], 0), min(box["y"] + box["height"], view["height"])
+                left, right = max(box["x"], 0), min(box["x"] + box["width"], view["width"])
+                x, y, height = (left + right) / 2, (top + bottom) / 2, max(bottom - top, 30)
+            page.mouse.move(x, y)
+            self._pointer = (x, y)
+            page.mouse.wheel(0, int(height * 2 / 3) * (1 if name == "Scroll Down" else -1))
+            page.evaluate(_TWO_FRAMES)  # the wheel returns before the scroll is done (in a frame's process too)
         elif name == "Go Backward":
             page.go_back(wait_until="domcontentloaded")
         elif name == "Go Forward":
@@ -364,6 +423,14 @@ class BrowserEnv:
                 raise ActionFailed(f"Goto needs a full address (http://...), not {url!r}")
             try:
                 self.session.goto(url)
+            except BrowserError as err:
+                raise ActionFailed(str(err)) from None
+        elif name == "Close Tab":  # the current tab, or the one the tab line numbers
+            arg = (action.argument or "").strip()
+            try:
+                self.session.close_tab(int(arg) if arg else None)
+            except ValueError:
+                raise ActionFailed(f"Close Tab takes a tab number from the page's tab line, not {arg!r}") from None
             except BrowserError as err:
                 raise ActionFailed(str(err)) from None
         elif name == "Switch Tab":  # the index the observation's tab line shows

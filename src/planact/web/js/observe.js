@@ -3,7 +3,8 @@
 // The walk stops after maxMs milliseconds or maxChars characters of output (a huge page), and says so.
 // Every element kept gets a numeric id stored in the attribute data-planact-id, so the same DOM
 // node keeps its id across observations. Open shadow roots are walked in place (what their slots
-// show, where it shows), and so are same-origin iframes, with ids from the same numbering; a frame
+// show, where it shows; closed roots too, where shadow.js saw them made; a host whose closed root it did
+// not see is marked `closed-shadow`), and so are same-origin iframes, with ids from the same numbering; a frame
 // this page cannot read (cross-origin) is marked `cross-origin` (BrowserEnv observes it separately).
 // window.__planactEls maps each id to its element, wherever it lives, for the actions.
 // Returns {html, elements, rawChars}.
@@ -98,8 +99,11 @@
 
   // what is rendered inside an element: an open shadow root's tree (whose slots show the light
   // children), a slot's assigned nodes, else the children
+  const closedRoots = window.__planactClosedRoots;
+  const rootOf = (el) => el.shadowRoot || (closedRoots && closedRoots.get(el)) || null;
   function childrenOf(el) {
-    if (el.shadowRoot) return el.shadowRoot.childNodes;
+    const root = rootOf(el);
+    if (root) return root.childNodes;
     if (el.tagName === 'SLOT') {
       const assigned = el.assignedNodes({ flatten: true });
       return assigned.length ? assigned : el.childNodes;
@@ -133,7 +137,8 @@
     const text = directText(el);
     const act = interactive(el, st);
     const a = attrs(el);
-    const leaf = el.children.length === 0 && !el.shadowRoot && !inner;
+    const shadow = rootOf(el);
+    const leaf = el.children.length === 0 && !shadow && !inner;
     const sized = rect.width > 0 && rect.height > 0;
     if (leaf && !sized && !text && el.tagName !== 'OPTION') return;
     if (opts.viewportOnly && leaf && !inViewport(rect) && el.tagName !== 'OPTION') return;
@@ -147,6 +152,9 @@
       else if (el.id) a.push(`dom-id="${escAttr(clip(el.id, 60))}"`);
     }
     if ((el.tagName === 'IFRAME' || el.tagName === 'FRAME') && !inner) a.push('cross-origin');
+    // a custom element that renders something without children or text of its own: its content is in a
+    // shadow root nobody can read (declared closed in the HTML); marked, so the agent knows it is there
+    if (leaf && sized && !text && el.tagName.includes('-')) a.push('closed-shadow');
     const keep = act || text || iconLike || !TRANSPARENT.has(el.tagName) ||
       el.hasAttribute('aria-label') || el.hasAttribute('title') || el.hasAttribute('role');
     let id = null;
