@@ -156,6 +156,14 @@ def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not
             assert images == ()
     assert planner.calls[0][0][-1].images  # the planner saw the first page too
     assert env.session.page.evaluate("document.getElementById('planact-marks')") is None  # marks removed
+    cheap = PlanActAgent(executor=seen, config=AgentConfig(use_planner=False, max_steps=1, image_tokens=300))
+    traj = play_episode(suite, env.session, cheap, "adhoc", None, settings)
+    import io
+
+    from PIL import Image
+
+    assert max(Image.open(io.BytesIO(seen.calls[-1][0][-1].images[0])).size) <= 512  # scaled down to one tile
+    assert any("about 255 tokens" in n for c in traj.llm_calls for n in c.notes)  # one tile within the budget
     off = PlanActAgent(executor=seen, config=AgentConfig(use_planner=False, max_steps=1, vision=False))
     play_episode(suite, env.session, off, "adhoc", None, settings)
     assert seen.calls[-1][0][-1].images == ()  # vision: false keeps it text-only

@@ -167,6 +167,29 @@ def test_images_go_as_image_parts_only_to_vision_models(server):
     plain = load_model(f"openai-compatible:{server.url}#m")
     plain.generate(msgs)
     assert server.requests[1][1]["messages"][0]["content"] == "what is on the page?"
+    vision.generate([ChatMessage("user", "and now?", images=(shot,), image_detail="low")])
+    assert server.requests[2][1]["messages"][0]["content"][1]["image_url"]["detail"] == "low"
+    assert "detail" not in image_part["image_url"]  # "auto": the server decides
+
+
+def test_a_screenshot_is_scaled_to_its_token_budget():
+    import io
+
+    from PIL import Image
+
+    from planact.llm.images import fit_image, image_tokens
+
+    assert image_tokens(1280, 720) == 1105 and image_tokens(512, 512) == 255  # OpenAI's published examples
+    assert image_tokens(2048, 4096) == 1105 and image_tokens(4000, 3000, "low") == 85
+    buf = io.BytesIO()
+    Image.new("RGB", (1280, 720), "white").save(buf, format="JPEG")
+    shot = buf.getvalue()
+    assert fit_image(shot, 0) == (shot, 1105, "auto") and fit_image(shot, 2000)[0] is shot
+    small, cost, detail = fit_image(shot, 600)
+    w, h = Image.open(io.BytesIO(small)).size
+    assert detail == "high" and cost <= 600 and image_tokens(w, h) == cost and w / h == pytest.approx(16 / 9, 0.02)
+    tiny, cost, detail = fit_image(shot, 100)
+    assert (cost, detail) == (85, "low") and max(Image.open(io.BytesIO(tiny)).size) <= 512
 
 
 def test_retries_stop_at_their_time_limit_as_well_as_their_count(server):

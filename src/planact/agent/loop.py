@@ -40,6 +40,7 @@ class AgentConfig:
     replan_on: tuple[str, ...] = ("failed", "no_effect", "navigated", "step_done", "asked", "plan_done", "interval")
     replan_every: int = 4
     vision: bool = True  # screenshots to a planner / executor whose model takes images
+    image_tokens: int = 1105  # a screenshot costs at most this (OpenAI's count; 1280x720 at high detail is 1105)
     cot: bool = False
     max_steps: int = 25
     episode_timeout_s: float = 1800.0  # checked before each step; 0 = no limit
@@ -131,10 +132,11 @@ class PlanActAgent:
         self.config = cfg = config or AgentConfig()
         extra = cfg.cot_extra_tokens if cfg.cot else 0
         plan_settings = RoleSettings(cfg.planner_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar,
-                                     vision=cfg.vision)
+                                     vision=cfg.vision, image_tokens=cfg.image_tokens)
         self.executor = ExecutorRole(
             executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar,
-                                   grammar_notes=cfg.grammar_notes, grammar_exit=cfg.grammar_exit, vision=cfg.vision),
+                                   grammar_notes=cfg.grammar_notes, grammar_exit=cfg.grammar_exit, vision=cfg.vision,
+                                   image_tokens=cfg.image_tokens),
             concrete_version(cfg.prompt_version, executor), cfg.prompt_dir)
         self.planner = self.replanner = None
         if cfg.use_planner:

@@ -7,6 +7,7 @@ from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions, accepts_images
+from ..llm.images import fit_image
 from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
@@ -26,6 +27,7 @@ class RoleSettings:
     grammar_notes: bool = True  # the action grammar allows `# Note:` lines
     grammar_exit: bool = True  # the action grammar allows exit(...)
     vision: bool = False  # the page's screenshot goes with the prompt to a model that takes images
+    image_tokens: int = 0  # the screenshot is scaled down to cost at most this many tokens (0: as taken)
 
 
 @dataclass
@@ -50,10 +52,15 @@ def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings
         grammar=grammar if settings.use_grammar else None,
         stop_when=stop_when,
     )
-    gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user, images)], options)
+    detail, cost = "auto", 0
+    if images:
+        fitted, cost, detail = fit_image(images[0], settings.image_tokens)
+        images = (fitted,)
+    gen = llm.generate([ChatMessage("system", system), ChatMessage("user", user, images, detail)], options)
     notes = list(gen.notes)
-    if images:  # the trace says what the model saw: the step's own screenshot
-        notes.append(f"the page's screenshot was sent ({len(images[0]) // 1024} KB JPEG)")
+    if images:  # the trace says what the model saw: the step's own screenshot, and what it costs
+        notes.append(f"the page's screenshot was sent ({len(images[0]) // 1024} KB JPEG, about {cost} tokens"
+                     f"{', low detail' if detail == 'low' else ''})")
     call = LLMCall(role, gen.model, gen.usage.prompt_tokens, gen.usage.completion_tokens, gen.latency_s, step,
                    attempt, notes, gen.usage.cached_tokens)
     return gen, call

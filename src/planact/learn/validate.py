@@ -33,10 +33,10 @@ def validation_config(cfg: PlanActConfig, policy: dict[str, str], agent: dict[st
 
 
 def behaviour(agent: AgentSettings) -> dict[str, Any]:
-    """The agent settings that change what it does: not the speed-only prefix cache, not vision (the
-    loop's local models take no images), and the adaptive replanning knobs only when replanning is
-    adaptive."""
-    d = agent.model_dump(mode="json", exclude={"prefix_cache", "vision"})
+    """The agent settings that change what it does: not the speed-only prefix cache, not vision and
+    its image budget (the loop's local models take no images), and the adaptive replanning knobs only
+    when replanning is adaptive."""
+    d = agent.model_dump(mode="json", exclude={"prefix_cache", "vision", "image_tokens"})
     if agent.replan != "adaptive":
         d.pop("replan_on")
         d.pop("replan_every")

@@ -16,6 +16,8 @@ class ChatMessage:
     # JPEG/PNG bytes shown with the text, for models that take images (see `accepts_images`);
     # backends without vision ignore them.
     images: tuple[bytes, ...] = ()
+    # how closely a vision model looks at them ("low", "high"; "auto": the server decides), see llm.images
+    image_detail: str = "auto"
 
 
 @dataclass

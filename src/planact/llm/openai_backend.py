@@ -128,8 +128,10 @@ class OpenAIBackend:
         parts: list[dict] = [{"type": "text", "text": m.content}]
         for img in m.images:
             mime = "image/png" if img[:4] == b"\x89PNG" else "image/jpeg"
-            parts.append({"type": "image_url",
-                          "image_url": {"url": f"data:{mime};base64,{base64.b64encode(img).decode()}"}})
+            url: dict = {"url": f"data:{mime};base64,{base64.b64encode(img).decode()}"}
+            if m.image_detail != "auto":
+                url["detail"] = m.image_detail
+            parts.append({"type": "image_url", "image_url": url})
         return parts
 
     def generate(self, messages: list[ChatMessage], options: GenerationOptions | None = None) -> Generation:
