@@ -13,6 +13,7 @@ pytestmark = pytest.mark.browser
 
 MAIN = """<h1>Widgets</h1>
 <a href="/inner" target="_blank">Open the frame page in a new tab</a>
+<button onclick="window.open('/deep', 'pop', 'width=300,height=200')">Open a popup</button>
 <x-card><span slot="title">Slotted title</span></x-card>
 <p id="status">nothing yet</p>
 <iframe src="/inner" width="400" height="120"></iframe>
@@ -127,6 +128,10 @@ def test_a_new_tab_is_followed_listed_and_switched(site, env):
     assert len(s.tabs()) == 2 and s.tabs()[1]["current"]
     assert env.act(parse_action('do(action="Close Tab")')).ok
     assert "only open tab" in env.act(parse_action('do(action="Close Tab")')).error
+    assert env.act(parse_action(f'do(action="Click", element="{_id(env.observe(), "Open a popup")}")')).ok
+    popup = env.observe()  # a window.open popup is followed like a tab
+    assert popup.url.endswith("/deep") and "Deep button" in popup.html and len(s.tabs()) == 2
+    assert env.act(parse_action('do(action="Close Tab")')).ok and env.observe().url.endswith("/")
 
 
 def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not(site, env, tmp_path):
