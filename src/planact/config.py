@@ -403,12 +403,24 @@ class WebVoyagerSettings(_Strict):
     page_chars: int = Field(6000, description="final-page text shown to the judge")
 
 
+class BrowserGymSettings(_Strict):
+    """BrowserGym environments as planact suites (`--suite browsergym/miniwob`): BrowserGym runs in a
+    virtual environment of its own (it pins an older Playwright), made on first use."""
+    venv: str = Field(".venv-browsergym", description="BrowserGym's virtual environment (made on first use)")
+    python: str | None = Field(None, description="a Python that already has BrowserGym (instead of venv)")
+    packages: list[str] = Field(default_factory=lambda: ["browsergym-core==0.14.3", "browsergym-miniwob==0.14.3"],
+                                description="what the virtual environment installs (add browsergym-workarena, ...)")
+    env_kwargs: dict[str, Any] = Field(default_factory=dict, description="passed to gym.make for every task")
+    timeout_s: float = Field(120.0, description="the most one request to BrowserGym may take")
+
+
 class EvalSettings(_Strict):
     judge: str | None = Field(None, description="model spec of the judge (fuzzy_match, WebVoyager); "
                                                 "default: the planner's model")
     judge_prompt_version: str = "v1"
     webarena: WebArenaSettings = Field(default_factory=WebArenaSettings)
     webvoyager: WebVoyagerSettings = Field(default_factory=WebVoyagerSettings)
+    browsergym: BrowserGymSettings = Field(default_factory=BrowserGymSettings)
 
 
 class PlanActConfig(_Strict):

@@ -30,6 +30,7 @@ def html_dir() -> Path:
 
 class MiniWoBSuite:
     name = "miniwob"
+    seeded = True  # a task is an instance per seed
 
     def __init__(self, episode_max_time_ms: int = EPISODE_MAX_TIME_MS, ready_timeout_s: float = 10.0) -> None:
         self.episode_max_time_ms = episode_max_time_ms

@@ -10,7 +10,12 @@ from .adhoc import AdHocSuite
 from .judge import Judge
 from .miniwob import MiniWoBSuite
 
-SUITES = ("miniwob", "webarena-lite", "webarena", "webvoyager")
+SUITES = ("miniwob", "webarena-lite", "webarena", "webvoyager", "browsergym/<package>")
+
+
+def known_suite(name: str | None) -> bool:
+    """A suite name get_suite builds (BrowserGym's packages included)."""
+    return bool(name) and (name in SUITES[:-1] or (name.startswith("browsergym/") and name.count("/") == 1))
 
 
 def judge_factory(cfg: PlanActConfig):
@@ -43,9 +48,13 @@ def get_suite(name: str, cfg: PlanActConfig | None = None, tasks_file: str | Non
         from .webvoyager import WebVoyagerSuite
 
         return WebVoyagerSuite(cfg.eval.webvoyager, judge_factory(cfg), tasks_file=tasks_file)
+    if name.startswith("browsergym/") and name.count("/") == 1 and name.split("/")[1]:
+        from .browsergym import BrowserGymSuite
+
+        return BrowserGymSuite(name.split("/")[1], cfg.eval.browsergym)
     close = difflib.get_close_matches(name, SUITES, n=1)
     raise ValueError(f"unknown suite {name!r}" + (f"; did you mean {close[0]}?" if close else "")
                      + f" (suites: {', '.join(SUITES)})")
 
 
-__all__ = ["SUITES", "get_suite", "judge_factory", "judge_spec", "AdHocSuite", "MiniWoBSuite"]
+__all__ = ["SUITES", "get_suite", "known_suite", "judge_factory", "judge_spec", "AdHocSuite", "MiniWoBSuite"]

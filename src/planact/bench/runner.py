@@ -60,9 +60,12 @@ def play_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: s
         traj.task, traj.start_url = goal or instance.goal, instance.start_url
         if goal and goal != instance.goal:
             traj.score_details["task_goal"] = instance.goal
-        env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
-                         screenshots=settings.screenshots, marks=settings.marks,
-                         done_check=lambda: suite.finished(session, instance))
+        if hasattr(suite, "make_env"):  # a suite whose episodes run in a browser of their own (BrowserGym)
+            env = suite.make_env(session, instance, settings.observation, agent.executor.llm.count_tokens)
+        else:
+            env = BrowserEnv(session, settings.observation, count_tokens=agent.executor.llm.count_tokens,
+                             screenshots=settings.screenshots, marks=settings.marks,
+                             done_check=lambda: suite.finished(session, instance))
         agent.run(env, traj.task, on_event, traj)
         if traj.status not in ("error", "timeout"):
             with session.watchdog("scoring the episode"):

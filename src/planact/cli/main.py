@@ -104,7 +104,7 @@ def run(
                   allow_domain, headless, grammar, prefix_cache)
     if suite:
         s = _suite(suite, cfg)
-        task_id, run_seed = task, (seed if suite == "miniwob" else None)
+        task_id, run_seed = task, (seed if getattr(s, "seeded", False) else None)
         _check_tasks(s, [task_id])
         problems = s.preflight([task_id]) if hasattr(s, "preflight") else []
         if problems:
@@ -204,7 +204,7 @@ def eval_(
             console.print(f"[red]{p}[/red]", highlight=False)
         console.print("(`--dry-run` lists what the selected tasks need)")
         raise typer.Exit(2)
-    seed_list = parse_seeds(seeds) if suite == "miniwob" else [None]
+    seed_list = parse_seeds(seeds) if getattr(s, "seeded", False) else [None]
     tags = dict(t.split("=", 1) for t in (tag or []) if "=" in t)
     out = output or Path("runs") / f"eval-{suite}-{time.strftime('%Y%m%d-%H%M%S')}"
     _check_models(cfg)

@@ -13,7 +13,7 @@ from typing import Any
 from ..agent.factory import build_agent
 from ..agent.loop import history_text
 from ..bench.adhoc import AdHocSuite
-from ..bench.registry import SUITES, get_suite
+from ..bench.registry import get_suite, known_suite
 from ..bench.runner import RunSettings, play_episode
 from ..config import PlanActConfig
 from ..web.browser import BrowserSession
@@ -51,7 +51,7 @@ class RolloutWorker:
         return self.sessions[suite.name]
 
     def _suite(self, q: dict[str, Any]):
-        if q.get("task_id") and q.get("suite") in SUITES:
+        if q.get("task_id") and known_suite(q.get("suite")):
             return get_suite(q["suite"]), q["task_id"], q.get("env_seed")
         if not q.get("start_url"):
             raise ValueError("the query has neither a suite task nor a start_url")
@@ -153,7 +153,7 @@ def run(ctx: StageContext) -> list[StageStats]:
         queries = queries[: ts.limit]
     missing = set()
     for q in queries:
-        if q.data.get("start_url") and not (q.data.get("task_id") and q.data.get("suite") in SUITES):
+        if q.data.get("start_url") and not (q.data.get("task_id") and known_suite(q.data.get("suite"))):
             try:
                 resolve_start_url(q.data["start_url"])
             except UnresolvedSite as err:
