@@ -1,4 +1,4 @@
-"""planact synth queries | trajectories | plans | expand | augment | cot | replan | export | run."""
+"""planact synth queries | trajectories | plans | expand | augment | cot | replan | export | run | import."""
 
 from __future__ import annotations
 
@@ -232,6 +232,33 @@ def export(
     _run(cfg, ["export"])
     dest = Path(cfg.synth.export.out or Path(cfg.synth.out) / "export")
     console.print(f"training sets: {dest / 'chat'}  ·  card: {dest / 'README.md'}", highlight=False)
+
+
+@synth_app.command("import")
+def import_(
+    path: Path = typer.Argument(..., help="the file to import"),
+    fmt: str = typer.Option("webrl", "--format", help="webrl (WebArena-Lite / WebRL conversations) or plan-and-act"),
+    site: Optional[str] = typer.Option(None, help="the site the trajectories come from (for balance and reports)"),
+    config: Optional[Path] = ConfigOpt, out: Optional[Path] = OutOpt,
+) -> None:
+    """Other projects' trajectories as kept `trajectories` records under --out: then `synth plans`,
+    `replan` and `export` make planner, replanner and executor data from them."""
+    from ..outdir import OutputLock
+    from ..synth.importers import ImportError_, import_file
+    from ..synth.records import RecordStore
+
+    cfg = _cfg(config, {"out": str(out) if out else None})
+    dest = Path(cfg.synth.out)
+    try:
+        with OutputLock(dest, "synth import"):
+            counts = import_file(path, fmt, RecordStore(dest / "trajectories.jsonl"), site)
+    except ImportError_ as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"{counts['added']} trajectories imported into {dest / 'trajectories.jsonl'} "
+                  f"({counts['items']} items; {counts['steps_of_others']} were earlier steps of another item, "
+                  f"{counts['already']} already there, {counts['not_in_format']} not in the {fmt} format)",
+                  highlight=False)
 
 
 @synth_app.command("run")

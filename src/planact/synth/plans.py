@@ -46,6 +46,20 @@ def plan_text(plan: Plan, with_actions: bool = False) -> str:
     return Plan([type(s)(step=s.step, reasoning=s.reasoning) for s in plan.steps]).render()
 
 
+def imported_plan(rec: dict, n_actions: int) -> Plan | None:
+    """The plan an imported trajectory came with (`synth import --format plan-and-act`), when it is
+    grounded (`Actions:` lines covering the actions in order): used as the teacher's. Otherwise None,
+    and the teacher grounds the trajectory as any other."""
+    imported = (rec["data"].get("imported_plans") or {}).get("initial_plan")
+    if not isinstance(imported, str):
+        return None
+    try:
+        plan = parse_plan(imported)
+    except PlanParseError:
+        return None
+    return plan if validate_grounding(plan, n_actions) is None else None
+
+
 def plan_data(rec: dict, plan: Plan, views: list, attempts: int) -> dict:
     """A grounded plan record's data (what `export` and `replan` read)."""
     traj = rec["data"]["trajectory"]
@@ -71,6 +85,10 @@ class OfflineGroundWorker:
         if not views:
             return [new_record("plans", unit.key, 0, prov, {"trajectory_id": rec["id"]}, [rec["id"]], "dropped",
                                "no_actions: the trajectory has no parsed action")]
+        given = imported_plan(rec, len(views))
+        if given is not None:
+            prov = Provenance(stage="plans", model=rec["provenance"]["model"], prompt="imported")
+            return [new_record("plans", unit.key, 0, prov, plan_data(rec, given, views, 0), [rec["id"]])]
         plan = annotate(traj["task"], describe_trajectory(traj))
         problem = validate_grounding(plan, len(views))
         if problem is not None:  # cannot happen by construction; kept as a guard
@@ -98,6 +116,10 @@ class GroundWorker(PromptWorker):
         if not views:
             return [new_record("plans", unit.key, 0, prov, {"trajectory_id": rec["id"]}, [rec["id"]], "dropped",
                                "no_actions: the trajectory has no parsed action")]
+        given = imported_plan(rec, len(views))
+        if given is not None:
+            prov = Provenance(stage="plans", model=rec["provenance"]["model"], prompt="imported")
+            return [new_record("plans", unit.key, 0, prov, plan_data(rec, given, views, 0), [rec["id"]])]
         first = traj["steps"][0]
         variables = {"task": traj["task"], "url": first["url"], "html": first["observation"], "n": len(views),
                      "actions": numbered_actions(views), "answer": traj.get("answer")}
