@@ -19,6 +19,7 @@ from planact.bench.runner import RunSettings, run_episode
 from planact.config import BrowserGymSettings
 from planact.llm.scripted import ScriptedLLM
 from planact.web import BrowserOptions, ObservationOptions, parse_action
+from planact.web.browser import find_chromium
 
 ROOT = Path(__file__).resolve().parents[1]
 PLAN = "## Step 1\nReasoning: The page shows what to do.\nStep: Do what the task asks.\n"
@@ -102,3 +103,60 @@ def test_the_shipped_model_runs_on_browsergym_from_the_command_line(tmp_path):
     rec = json.loads((out / "episodes.jsonl").read_text().splitlines()[-1])
     assert rec["suite"] == "browsergym/miniwob" and rec["seed"] == 3 and rec["status"] in ("env_done", "max_steps")
     assert rec["success"]  # the trained default solves the quickstart's task in BrowserGym too
+
+
+def agentlab_loop(worker, agent, env_id: str, seed: int, steps: int = 8) -> dict:
+    """AgentLab's episode loop (obs -> agent.get_action -> env.step) against BrowserGym in its worker."""
+    obs = worker.request("open", env_id=env_id, seed=seed, chromium=find_chromium(None), bgobs=True,
+                         observe_js="")["obs"]
+    step: dict = {}
+    for _ in range(steps):
+        action, info = agent.get_action(agent.obs_preprocessor(obs))
+        step = worker.request("step", action=action, bgobs=True)
+        step["action"] = action
+        obs = step["obs"]
+        if step["terminated"] or step["truncated"]:
+            break
+    agent.close()
+    return step
+
+
+@pytest.mark.browser
+@pytest.mark.browsergym
+@pytest.mark.parametrize("task_id,seed", [("click-button", 3), ("login-user", 3), ("choose-list", 2)])
+def test_planacts_agent_runs_as_an_agentlab_agent_on_browsergym_observations(suite, task_id, seed):
+    from planact.bench.browsergym.agentlab import PlanActBrowserGymAgent
+
+    executor = ScriptedLLM(responder(task_id), name="scripted-executor")
+    agent = PlanActBrowserGymAgent(PlanActAgent(executor=executor, planner=ScriptedLLM([PLAN]),
+                                                config=AgentConfig(replan="never", max_steps=8)))
+    last = agentlab_loop(suite.worker(None), agent, f"browsergym/miniwob.{task_id}", seed)
+    assert last["terminated"] and last["reward"] == 1.0, last.get("error")
+    prompt = executor.calls[0][0][-1].content
+    assert "<button id=" in prompt or "<input id=" in prompt or "<select id=" in prompt  # planact's HTML, bids as ids
+
+
+@pytest.mark.browser
+@pytest.mark.browsergym
+@pytest.mark.model
+def test_the_shipped_model_as_an_agentlab_agent_solves_the_quickstart_task(suite):
+    from planact.bench.browsergym.agentlab import PlanActAgentArgs
+
+    agent = PlanActAgentArgs(max_steps=6).make_agent()  # planact's defaults: the trained model, every role
+    last = agentlab_loop(suite.worker(None), agent, "browsergym/miniwob.click-button", 3, steps=6)
+    assert last["terminated"] and last["reward"] == 1.0
+    assert last["action"].startswith("click(")
+
+
+@pytest.mark.browser
+@pytest.mark.browsergym
+def test_the_agentlab_agent_answers_through_browsergyms_chat_and_marks_the_end(suite):
+    from planact.bench.browsergym.agentlab import PlanActBrowserGymAgent
+
+    executor = ScriptedLLM(['exit(message="done already")'])
+    agent = PlanActBrowserGymAgent(PlanActAgent(executor=executor, config=AgentConfig(use_planner=False, max_steps=3)))
+    obs = suite.worker(None).request("open", env_id="browsergym/miniwob.click-button", seed=3, bgobs=True,
+                                     chromium=find_chromium(None), observe_js="")["obs"]
+    action, _ = agent.get_action(obs)
+    assert action == 'send_msg_to_user("done already")'
+    assert agent.get_action(obs)[0] == "noop()"  # the episode is over for planact

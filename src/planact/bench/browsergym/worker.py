@@ -4,12 +4,13 @@ environment and answers one JSON request per line on stdin with one JSON line on
 nothing from planact: planact sends it the observation script to run in BrowserGym's page.
 
 Requests (`op` and its fields) and answers:
-- open {env_id, seed, chromium, observe_js, kwargs}: a new environment reset to the seed ->
-  {goal, url, title}
+- open {env_id, seed, chromium, observe_js, kwargs, bgobs}: a new environment reset to the seed ->
+  {goal, url, title} (and, with `bgobs`, BrowserGym's own observation as an agent gets it, without the
+  screenshot and the accessibility tree)
 - observe {options}: planact's observation script run in the current page -> {raw, bids, url, title, tabs}
   (`bids`: planact's element id -> BrowserGym's bid, for the elements that have one)
 - step {action}: one BrowserGym action (its own action space: click("12"), fill("12", "text"), ...)
-  -> {reward, terminated, truncated, error, url, info}
+  -> {reward, terminated, truncated, error, url, info} (and `obs` with `bgobs`)
 - close: the environment is closed.
 - tasks {package}: the environment ids that `browsergym.<package>` registers -> {tasks}
 Any failure answers {error_type, message}; the worker stays up.
@@ -20,6 +21,23 @@ from __future__ import annotations
 import json
 import sys
 import traceback
+
+OBS_KEYS = ("goal", "url", "dom_object", "extra_element_properties", "last_action", "last_action_error",
+            "open_pages_urls", "open_pages_titles", "active_page_index", "focused_element_bid")
+
+
+def serializable(obs: dict) -> dict:
+    """BrowserGym's observation, as JSON (numpy values made plain)."""
+    out = {}
+    for k in OBS_KEYS:
+        v = obs.get(k)
+        if hasattr(v, "tolist"):
+            v = v.tolist()
+        elif isinstance(v, tuple):
+            v = list(v)
+        out[k] = v
+    return out
+
 
 BID_MAP = """() => Array.from(document.querySelectorAll('[data-planact-id][bid]'),
   e => [e.getAttribute('data-planact-id'), e.getAttribute('bid')])"""
@@ -57,7 +75,10 @@ class Worker:
         self.observe_js = req.get("observe_js") or self.observe_js
         self.env = gym.make(env_id, headless=True, **(req.get("kwargs") or {}))
         obs, _ = self.env.reset(seed=req.get("seed"))
-        return {"goal": obs.get("goal") or "", "url": obs.get("url", ""), "title": self.page().title()}
+        answer = {"goal": obs.get("goal") or "", "url": obs.get("url", ""), "title": self.page().title()}
+        if req.get("bgobs"):
+            answer["obs"] = serializable(obs)
+        return answer
 
     def tasks(self, req: dict) -> dict:
         import gymnasium as gym
@@ -80,8 +101,11 @@ class Worker:
     def step(self, req: dict) -> dict:
         obs, reward, terminated, truncated, info = self.env.step(req["action"])
         keep = {k: v for k, v in (info.get("task_info") or {}).items() if isinstance(v, (str, int, float, bool))}
-        return {"reward": float(reward), "terminated": bool(terminated), "truncated": bool(truncated),
-                "error": obs.get("last_action_error") or "", "url": obs.get("url", ""), "info": keep}
+        answer = {"reward": float(reward), "terminated": bool(terminated), "truncated": bool(truncated),
+                  "error": obs.get("last_action_error") or "", "url": obs.get("url", ""), "info": keep}
+        if req.get("bgobs"):
+            answer["obs"] = serializable(obs)
+        return answer
 
     def close(self, _req: dict) -> dict:
         if self.env is not None:
