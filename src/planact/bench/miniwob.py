@@ -20,12 +20,17 @@ _HIDE_CHROME = "#reward-display, #click-canvas { display: none !important; }"
 
 
 def html_dir() -> Path:
-    """MiniWoB++'s task pages, from the `miniwob` package (only its HTML is used)."""
-    try:
-        import miniwob
-    except ImportError:
-        raise ValueError("the MiniWoB++ suite needs its task pages: pip install --no-deps miniwob") from None
-    return Path(miniwob.__file__).parent / "html" / "miniwob"
+    """MiniWoB++'s task pages, from the `miniwob` package (only its HTML is used). The package is found,
+    not imported: importing it registers its Gymnasium environments, and it is installed without its
+    dependencies (gymnasium, selenium)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("miniwob")
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    pages = [Path(f) / "html" / "miniwob" for f in folders if (Path(f) / "html" / "miniwob").is_dir()]
+    if not pages:
+        raise ValueError("the MiniWoB++ suite needs its task pages: pip install --no-deps miniwob")
+    return pages[0]
 
 
 class MiniWoBSuite:
