@@ -5,6 +5,7 @@ with planact's own observation and sends its actions as BrowserGym's, on the ele
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -87,6 +88,22 @@ def test_a_wrong_id_is_feedback_and_the_episode_goes_on(suite, session, tmp_path
     rec = run_episode(suite, session, agent, "click-button", 3, tmp_path, RunSettings(BrowserOptions(), ObservationOptions()))
     assert rec.error is None and rec.success  # the second answer clicks "submit"
     assert "element 999 is not on the current page" in executor.calls[1][0][-1].content
+
+
+@pytest.mark.browser
+@pytest.mark.browsergym
+def test_planact_eval_runs_browsergyms_miniwob_with_a_scripted_executor(tmp_path):
+    config = tmp_path / "bg.yaml"
+    config.write_text(f"eval:\n  browsergym: {{venv: {ROOT / '.venv-browsergym'}}}\n")
+    out = tmp_path / "run"
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    done = subprocess.run([sys.executable, "-m", "planact.cli.main", "eval", "--config", str(config),
+                           "--suite", "browsergym/miniwob", "--tasks", "click-button", "--seeds", "3-4",
+                           "--executor", "scripted:support.miniwob_solvers:click_button_executor", "--no-planner",
+                           "--output", str(out)], capture_output=True, text=True, timeout=600, env=env)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    recs = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    assert [(r["seed"], r["success"], r["reward"]) for r in recs] == [(3, True, 1.0), (4, True, 1.0)]
 
 
 @pytest.mark.browser

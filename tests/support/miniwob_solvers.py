@@ -211,3 +211,8 @@ def responder(task_id: str):
         return f"# Element: chosen by the scripted policy\n{solve(task, page, history)}"
 
     return respond
+
+
+def click_button_executor(messages) -> str:
+    """click-button's scripted executor as a `scripted:` model spec (for runs in another process)."""
+    return responder("click-button")(messages)
