@@ -145,6 +145,9 @@
     const tagName = el.tagName.toLowerCase();
     // A sized leaf without text (an icon, a swatch) is kept with its class as the only hint.
     const iconLike = leaf && sized && !text && TRANSPARENT.has(el.tagName) && el.tagName !== 'BR' && el.tagName !== 'HR';
+    // ... unless it is only a drag handle (a dialog's resize edges and corners): no action drags, and a
+    // resizable dialog has eight of them
+    if (iconLike && !act && /resize|move|grab/.test(st.cursor)) return;
     if ((iconLike || (act && !text && leaf)) && a.length === 0) {
       // A textless icon's only meaning is often in its class or the page's own id.
       const cls = (typeof el.className === 'string' ? el.className : '').trim();
