@@ -103,3 +103,25 @@ def test_files_in_another_format_are_refused_in_one_line(tmp_path):
     done = subprocess.run([sys.executable, "-m", "planact.cli.main", "synth", "import", str(src), "--out",
                            str(tmp_path / "o")], capture_output=True, text=True)
     assert done.returncode == 2 and "no item in the webrl format" in done.stdout
+
+
+def test_plan_and_act_replans_become_replanning_examples(tmp_path):
+    first = "## Step 1\nReasoning: Issues are under Issues.\nStep: Open the issues.\n## Step 2\nReasoning: r\nStep: Search."
+    later = ("## Step 1\nReasoning: The issues page has a search box.\nStep: Search for assignee:byteblaze.\n"
+             "## Step 2\nReasoning: The count answers the task.\nStep: Answer with the number of issues.")
+    item = {"task": TASK, "initial_plan": first, "plan_history": [first, later], "replan_steps": [1],
+            "steps": [{"observation": p, "response": a} for p, a in zip(PAGES, ACTS)]}
+    src = tmp_path / "pa.json"
+    src.write_text(json.dumps([item]))
+    out = tmp_path / "out"
+    import_file(src, "plan-and-act", RecordStore(out / "trajectories.jsonl"))
+    ctx = make_ctx(out, plans={"teacher": "offline"}, replan={"teacher": "offline"})
+    plans.run(ctx)
+    replan.run(ctx)
+    recs = load_records(out / "replan.jsonl")
+    assert len(recs) == 1 and recs[0].provenance.prompt == "imported"  # the run's own replan, not the teacher's
+    assert recs[0].data["after_action"] == 1 and recs[0].data["html"] == PAGES[1]
+    assert "Search for assignee:byteblaze" in recs[0].data["target_text"] and "Open the issues" in recs[0].data["plan"]
+    export.run(ctx)
+    row = json.loads((out / "export" / "chat" / "replanner.jsonl").read_text().splitlines()[0])["messages"]
+    assert "Answer with the number of issues" in row[-1]["content"] and PAGES[1] in row[1]["content"]

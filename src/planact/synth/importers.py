@@ -15,7 +15,8 @@
   object with `action` / `response` and `observation` / `html` / `page`, and optionally `url`), and
   the plans: `initial_plan` (the `## Step` text), `plan_history` (every plan the run used, in order)
   and `replan_steps` (the action indices after which each later plan was written). The plans ride
-  along in the record (`imported_plans`); the trajectory is imported as above.
+  along in the record (`imported_plans`): the `plans` stage takes a grounded initial plan as the
+  teacher's, and the `replan` stage takes the later plans as replanning examples.
 
 Each imported trajectory is kept (these files hold demonstrations); its provenance names the file
 and item. Records get stable ids, so importing a file again adds nothing twice.

@@ -63,14 +63,64 @@ class ReplanWorker(PromptWorker):
                            tally.as_usage())]
 
 
+def _imported_history(t: Record) -> list[tuple[int, str, str]]:
+    """An imported trajectory's own replans (`synth import --format plan-and-act`): (after action k, the
+    plan in use, the plan written then) for each later plan of `plan_history` at its `replan_steps`."""
+    plans = t.data.get("imported_plans") or {}
+    history, at = plans.get("plan_history") or [], plans.get("replan_steps") or []
+    n = len(actions_of(t.data["trajectory"]))
+    out = []
+    for j in range(1, len(history)):
+        k = at[j - 1] if j - 1 < len(at) else None
+        if isinstance(k, int) and 1 <= k < n and isinstance(history[j - 1], str) and isinstance(history[j], str):
+            out.append((k, history[j - 1], history[j]))
+    return out
+
+
+def imported_units(ctx: StageContext) -> list[Unit]:
+    units = []
+    for t in load_records(ctx.out / "trajectories.jsonl"):
+        traj = t.data["trajectory"]
+        views, steps = actions_of(traj), traj["steps"]
+        for k, before, after in _imported_history(t):
+            nxt = views[k]
+            units.append(Unit(f"imported-{t.id}-{k}", {
+                "task": traj["task"], "plan": before, "target": after, "history": history_until(traj, nxt.position),
+                "url": steps[nxt.position]["url"], "html": steps[nxt.position]["observation"], "after_action": k,
+                "trajectory_id": t.id, "site": t.data.get("site"), "model": t.provenance.model}))
+    return units
+
+
+@dataclass
+class ImportedReplanWorker:
+    """The replans an imported trajectory came with, as replanning examples (no teacher)."""
+
+    def __call__(self, models) -> "ImportedReplanWorker":  # noqa: ANN001
+        return self
+
+    def process(self, unit: Unit) -> list[Record]:
+        p = unit.payload
+        prov = Provenance(stage="replan", model=p["model"], prompt="imported")
+        data = {k: p[k] for k in ("task", "history", "url", "html", "after_action", "trajectory_id", "site")}
+        try:
+            before, target = plan_text(parse_plan(p["plan"])), parse_plan(p["target"])
+        except PlanParseError as err:
+            return [new_record("replan", unit.key, 0, prov, data, [p["trajectory_id"]], "dropped", f"unparsable: {err}")]
+        data.update({"plan": before, "target": target.to_dict(), "target_text": plan_text(target)})
+        return [new_record("replan", unit.key, 0, prov, data, [p["trajectory_id"]])]
+
+    def close(self) -> None:
+        pass
+
+
 def replan_units(ctx: StageContext, with_trajectory: bool = False) -> list[Unit]:
     trajs = {t.id: t for t in load_records(ctx.out / "trajectories.jsonl")}
     units = []
     limit = ctx.settings.replan.max_points
     for pr in load_records(ctx.out / "plans.jsonl"):
         t = trajs.get(pr.data["trajectory_id"])
-        if t is None:
-            continue
+        if t is None or _imported_history(t):
+            continue  # (a trajectory that came with its own replans has them as its replanning data)
         traj = t.data["trajectory"]
         views = actions_of(traj)
         steps = traj["steps"]
@@ -117,5 +167,11 @@ def run(ctx: StageContext) -> list[StageStats]:
     teacher = s.role_model(s.replan.teacher)
     offline = teacher == OFFLINE_TEACHER
     worker = OfflineReplanWorker() if offline else ReplanWorker(teacher, s.max_tokens, s.prompt_dir)
-    return [run_stage("replan", ctx.store("replan"), replan_units(ctx, with_trajectory=offline), worker,
-                      ctx.execution, progress=ctx.progress, models=ctx.models)]
+    units = replan_units(ctx, with_trajectory=offline)
+    stats = [run_stage("replan", ctx.store("replan"), units, worker, ctx.execution, progress=ctx.progress,
+                       models=ctx.models)]
+    given = imported_units(ctx)
+    if given:
+        stats.append(run_stage("replan", ctx.store("replan"), given, ImportedReplanWorker(), ctx.execution,
+                               progress=ctx.progress, models=ctx.models))
+    return stats
