@@ -169,3 +169,29 @@ def test_exploration_takes_random_afforded_actions_instead_of_asking_the_model(s
     assert [s["action"] for s in again["steps"]] == [s["action"] for s in steps]
     _, never = run(suite, browser, tmp_path / "never", ScriptedLLM(shopper), use_planner=False, explore=0.0)
     assert not any(s["explored"] for s in never["steps"])
+
+
+def test_the_executors_own_description_narrows_the_ids_it_may_use(suite, browser, tmp_path):
+    """With ground_element, the executor first writes what it acts on; when that quotes a text the page
+    shows, the action's grammar allows only those elements' ids (and a label's field)."""
+    from planact.agent.grounding import candidates
+
+    seen: list = []
+
+    def executor(messages):
+        seen.append(messages)
+        return '# Element: the "Search" button\n' if len(seen) % 2 else 'do(action="Click", element="1")'
+
+    llm = ScriptedLLM(executor)
+    agent = PlanActAgent(executor=llm, config=AgentConfig(use_planner=False, max_steps=1, ground_element=True))
+    rec = run_episode(suite, browser, agent, "adhoc", None, tmp_path,
+                      RunSettings(BrowserOptions(), ObservationOptions(), screenshots=False))
+    first, second = llm.calls[0][1], llm.calls[1][1]
+    assert "Element" in first.grammar and "do(action" not in first.grammar  # the description alone
+    assert second.prefill == '# Element: the "Search" button\n'  # the second call continues it
+    import re
+    allowed = {int(i) for i in re.findall(r'"(\d+)"', re.search(r"^id ::= (.*)$", second.grammar, re.M).group(1))}
+    button, field = by_text(seen[0], "Search"), by_text(seen[0], "Search products")
+    assert allowed == {button, field}, allowed  # the button, and the field labelled "search"; not their form
+    assert rec.llm_calls == 2
+    assert candidates("# Element: the field", None) == []  # nothing quoted: no narrowing

@@ -59,6 +59,9 @@ class AgentSettings(_Strict):
     vision: bool = Field(True, description=(
         "a planner or executor whose model takes images (an openai: model, or a spec's ?vision=1) also sees "
         "the page's screenshot; text-only models (the default ones) are unaffected. false: text only everywhere"))
+    ground_element: bool = Field(False, description=(
+        "the executor writes '# Element: ...' first, then its action may only use the ids of elements that show "
+        "the text it quoted there (a label's field too); nothing quoted or nothing matching: any id. Two calls"))
     image_tokens: int = Field(1105, ge=0, description=(
         "a screenshot sent to a vision model costs at most this many tokens (OpenAI's accounting; scaled down "
         "to fit, low detail under 255; 0: as taken). 1105 is a 1280x720 viewport at high detail"))

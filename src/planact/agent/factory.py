@@ -15,7 +15,7 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
     a = cfg.agent
     return AgentConfig(
         use_planner=not a.no_planner, replan=a.replan, replan_on=tuple(a.replan_on), replan_every=a.replan_every,
-        vision=a.vision, image_tokens=a.image_tokens,
+        vision=a.vision, image_tokens=a.image_tokens, ground_element=a.ground_element,
         cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
         avoid_futile=a.avoid_futile, episode_timeout_s=a.episode_timeout_s,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,

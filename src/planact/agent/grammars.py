@@ -21,6 +21,10 @@ def _think(cot: bool) -> str:
     return r'think ::= [^<]{1,600} "</think>\n"' if cot else ""
 
 
+# the executor's "# Element:" line on its own (the first of its two calls when it grounds its ids)
+ELEMENT_LINE_GRAMMAR = 'root ::= "# Element: " [^\\n]{1,80} "\\n"\n'
+
+
 def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True,
                    avoid: Collection[tuple[str, int | None]] = ()) -> str:
     """Any action of the action space, with element ids restricted to those on the page; without

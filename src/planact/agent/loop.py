@@ -41,6 +41,7 @@ class AgentConfig:
     replan_every: int = 4
     vision: bool = True  # screenshots to a planner / executor whose model takes images
     image_tokens: int = 1105  # a screenshot costs at most this (OpenAI's count; 1280x720 at high detail is 1105)
+    ground_element: bool = False  # the executor's "# Element:" description narrows the ids it may use
     cot: bool = False
     max_steps: int = 25
     episode_timeout_s: float = 1800.0  # checked before each step; 0 = no limit
@@ -136,7 +137,7 @@ class PlanActAgent:
         self.executor = ExecutorRole(
             executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar,
                                    grammar_notes=cfg.grammar_notes, grammar_exit=cfg.grammar_exit, vision=cfg.vision,
-                                   image_tokens=cfg.image_tokens),
+                                   image_tokens=cfg.image_tokens, ground_element=cfg.ground_element),
             concrete_version(cfg.prompt_version, executor), cfg.prompt_dir)
         self.planner = self.replanner = None
         if cfg.use_planner:

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 
 from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions, accepts_images
 from ..llm.images import fit_image
+from .grounding import candidates
 from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
-from .grammars import action_grammar, plan_grammar
+from .grammars import ELEMENT_LINE_GRAMMAR, action_grammar, plan_grammar
 from .plan import Plan, PlanParseError, PlanStep, distinct_steps, parse_plan, repeats_a_step
 from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
 from .trace import LLMCall
@@ -27,6 +28,9 @@ class RoleSettings:
     grammar_notes: bool = True  # the action grammar allows `# Note:` lines
     grammar_exit: bool = True  # the action grammar allows exit(...)
     vision: bool = False  # the page's screenshot goes with the prompt to a model that takes images
+    # executor: write "# Element: ..." first, then choose the id among the elements that show the text the
+    # description quotes (agent/grounding.py); two calls, the second continuing the first
+    ground_element: bool = False
     image_tokens: int = 0  # the screenshot is scaled down to cost at most this many tokens (0: as taken)
 
 
@@ -40,15 +44,16 @@ class RoleOutput:
 def _call(llm: LLM, role: str, prompt: PromptTemplate, variables: dict, settings: RoleSettings,
           step: int, grammar: str | None, feedback: str | None, attempt: int,
           stop_when: Callable[[str], bool] | None = None,
-          screenshot: bytes | None = None) -> tuple[Generation, LLMCall]:
+          screenshot: bytes | None = None, prefill: str | None = None,
+          max_tokens: int | None = None) -> tuple[Generation, LLMCall]:
     system, user = prompt.render(**variables)
     images = (screenshot,) if screenshot and settings.vision and accepts_images(llm) else ()
     if feedback:
         user += f"\n\nYour previous answer could not be used: {feedback}\nAnswer again in the required format."
     options = GenerationOptions(
-        max_tokens=settings.max_tokens,
+        max_tokens=max_tokens or settings.max_tokens,
         temperature=settings.temperature,
-        prefill="<think>\n" if settings.cot else "",
+        prefill=prefill if prefill is not None else ("<think>\n" if settings.cot else ""),
         grammar=grammar if settings.use_grammar else None,
         stop_when=stop_when,
     )
@@ -122,13 +127,24 @@ class ExecutorRole:
         """One model call (a parse failure is returned, and goes back as feedback on the next step,
         which counts against the step budget). `avoid`: (action, element) pairs the grammar leaves out."""
         s = self.settings
-        grammar = action_grammar(list(obs.elements), cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit,
-                                 avoid=avoid)
-        gen, call = _call(self.llm, "executor", self.prompt, {**variables, "cot": self.settings.cot,
-                                                               "has_plan": bool(variables.get("plan"))},
-                          self.settings, step, grammar, feedback, 0, screenshot=obs.screenshot)
+        variables = {**variables, "cot": self.settings.cot, "has_plan": bool(variables.get("plan"))}
+        calls: list[LLMCall] = []
+        ids, prefill = list(obs.elements), None
+        if s.ground_element and not s.cot:
+            # first what it acts on, then an id among the elements that show what it named
+            gen, call = _call(self.llm, "executor", self.prompt, variables, s, step, ELEMENT_LINE_GRAMMAR, feedback,
+                              0, screenshot=obs.screenshot, max_tokens=48)
+            calls.append(call)
+            prefill = gen.text if gen.text.endswith("\n") else gen.text + "\n"
+            ids = candidates(prefill, obs) or ids
+            call.notes.append(f"element ids narrowed to {ids}" if len(ids) < len(obs.elements)
+                              else "no element shows the quoted text: every id allowed")
+        grammar = action_grammar(ids, cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit, avoid=avoid)
+        gen, call = _call(self.llm, "executor", self.prompt, variables, s, step, grammar, feedback, 0,
+                          screenshot=obs.screenshot, prefill=prefill)
+        calls.append(call)
         reasoning, answer = split_reasoning(gen.text)
-        out = RoleOutput(gen.text, reasoning, [call])
+        out = RoleOutput(gen.text, reasoning, calls)
         try:
             action = parse_action(answer)
         except ParseError as err:
