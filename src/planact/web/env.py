@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from ..llm.base import approx_tokens
 from .actions import Action
 from .browser import BrowserError, BrowserSession
-from .observation import Observation, ObservationOptions, build_observation, page_script
+from .observation import Observation, ObservationOptions, add_tab_line, build_observation, page_script
 
 
 @dataclass
@@ -118,12 +118,9 @@ class BrowserEnv:
         if raw.get("frames"):
             self._splice_frames(page.main_frame, raw, args)
         obs = build_observation(raw, page.url, page.title(), self.obs_options, self.count_tokens)
-        tabs = self.session.tabs()
-        if len(tabs) > 1:  # a tab the page opened, or a task that starts in several: the agent sees them all
-            line = " | ".join(f'[{t["index"]}] "{t["title"][:60]}"' + (" (current)" if t["current"] else "")
-                              for t in tabs)
-            obs.html += f"\nOpen tabs: {line}"
-            obs.tokens = self.count_tokens(obs.html)
+        tabs = self.session.tabs()  # a tab the page opened, or a task that starts in several: the agent sees them all
+        add_tab_line(obs, [t["title"] for t in tabs], next((t["index"] for t in tabs if t["current"]), 0),
+                     self.count_tokens)
         if self.screenshots:
             try:
                 if self.marks:

@@ -73,6 +73,15 @@ class Observation:
                 "raw_html_chars": self.raw_html_chars, "elements": len(self.elements), "truncated": self.truncated}
 
 
+def add_tab_line(obs: Observation, titles: list[str], current: int, count_tokens: Callable[[str], int]) -> None:
+    """While more than one tab is open, the observation ends with them all, the current one marked:
+    `Open tabs: [0] "Title" | [1] "Title" (current)`."""
+    if len(titles) > 1:
+        obs.html += "\nOpen tabs: " + " | ".join(
+            f'[{i}] "{t[:60]}"' + (" (current)" if i == current else "") for i, t in enumerate(titles))
+        obs.tokens = count_tokens(obs.html)
+
+
 def page_script(name: str) -> str:
     """A script from `web/js/` ("observe", "images"), for `page.evaluate`."""
     return resources.files("planact.web").joinpath(f"js/{name}.js").read_text(encoding="utf-8")

@@ -30,7 +30,7 @@ from ...agent.loop import PlanActAgent
 from ...agent.trace import Trajectory
 from ...web.actions import Action
 from ...web.env import ActionResult
-from ...web.observation import Observation, ObservationOptions, build_observation
+from ...web.observation import Observation, ObservationOptions, add_tab_line, build_observation
 from .actions import Untranslatable, to_browsergym
 from .dom import BidNumbers, observation_raw
 
@@ -90,10 +90,7 @@ class PushedEnv:
         current = int(current[0] if isinstance(current, (list, tuple)) else current)  # numpy's array, as a list
         out = build_observation(raw, obs.get("url") or "", tabs[current] if current < len(tabs) else "",
                                 self.options, self.count_tokens)
-        if len(tabs) > 1:
-            out.html += "\nOpen tabs: " + " | ".join(
-                f'[{i}] "{t[:60]}"' + (" (current)" if i == current else "") for i, t in enumerate(tabs))
-            out.tokens = self.count_tokens(out.html)
+        add_tab_line(out, tabs, current, self.count_tokens)
         return out
 
     def act(self, action: Action) -> ActionResult:

@@ -24,7 +24,7 @@ from ...config import BrowserGymSettings
 from ...web.actions import Action
 from ...web.browser import BrowserSession, find_chromium
 from ...web.env import ActionResult
-from ...web.observation import Observation, ObservationOptions, build_observation, page_script
+from ...web.observation import Observation, ObservationOptions, add_tab_line, build_observation, page_script
 from ..base import Score, TaskInfo, TaskInstance, UnknownTaskError
 from .actions import Untranslatable, to_browsergym
 
@@ -146,11 +146,8 @@ class BrowserGymEnv:
         got = self.worker.request("observe", options=args)
         self.bids = {int(k): v for k, v in got["bids"].items()}
         obs = build_observation(got["raw"], got["url"], got["title"], o, self.count_tokens)
-        if len(got["tabs"]) > 1:  # as BrowserEnv shows them
-            line = " | ".join(f'[{t["index"]}] "{t["title"][:60]}"' + (" (current)" if t["current"] else "")
-                              for t in got["tabs"])
-            obs.html += f"\nOpen tabs: {line}"
-            obs.tokens = self.count_tokens(obs.html)
+        add_tab_line(obs, [t["title"] for t in got["tabs"]], next((t["index"] for t in got["tabs"] if t["current"]), 0),
+                     self.count_tokens)
         return obs
 
     def act(self, action: Action) -> ActionResult:
