@@ -90,19 +90,24 @@ def test_a_wrong_id_is_feedback_and_the_episode_goes_on(suite, session, tmp_path
     assert "element 999 is not on the current page" in executor.calls[1][0][-1].content
 
 
-@pytest.mark.browser
-@pytest.mark.browsergym
-def test_planact_eval_runs_browsergyms_miniwob_with_a_scripted_executor(tmp_path):
+def eval_on_browsergym(tmp_path, *args: str) -> list[dict]:
+    """`planact eval --suite browsergym/miniwob --tasks click-button ARGS`; the episode records."""
     config = tmp_path / "bg.yaml"
     config.write_text(f"eval:\n  browsergym: {{venv: {ROOT / '.venv-browsergym'}}}\n")
     out = tmp_path / "run"
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "tests")}  # for scripted: model specs
     done = subprocess.run([sys.executable, "-m", "planact.cli.main", "eval", "--config", str(config),
-                           "--suite", "browsergym/miniwob", "--tasks", "click-button", "--seeds", "3-4",
-                           "--executor", "scripted:support.miniwob_solvers:click_button_executor", "--no-planner",
-                           "--output", str(out)], capture_output=True, text=True, timeout=600, env=env)
+                           "--suite", "browsergym/miniwob", "--tasks", "click-button", *args, "--output", str(out)],
+                          capture_output=True, text=True, timeout=600, env=env)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    recs = [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+    return [json.loads(line) for line in (out / "episodes.jsonl").read_text().splitlines()]
+
+
+@pytest.mark.browser
+@pytest.mark.browsergym
+def test_planact_eval_runs_browsergyms_miniwob_with_a_scripted_executor(tmp_path):
+    recs = eval_on_browsergym(tmp_path, "--seeds", "3-4", "--no-planner",
+                              "--executor", "scripted:support.miniwob_solvers:click_button_executor")
     assert [(r["seed"], r["success"], r["reward"]) for r in recs] == [(3, True, 1.0), (4, True, 1.0)]
 
 
@@ -110,14 +115,7 @@ def test_planact_eval_runs_browsergyms_miniwob_with_a_scripted_executor(tmp_path
 @pytest.mark.browsergym
 @pytest.mark.model
 def test_the_shipped_model_runs_on_browsergym_from_the_command_line(tmp_path):
-    config = tmp_path / "bg.yaml"
-    config.write_text(f"eval:\n  browsergym: {{venv: {ROOT / '.venv-browsergym'}}}\n")
-    out = tmp_path / "run"
-    done = subprocess.run([sys.executable, "-m", "planact.cli.main", "eval", "--config", str(config),
-                           "--suite", "browsergym/miniwob", "--tasks", "click-button", "--seeds", "3",
-                           "--max-steps", "6", "--output", str(out)], capture_output=True, text=True, timeout=600)
-    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
-    rec = json.loads((out / "episodes.jsonl").read_text().splitlines()[-1])
+    rec = eval_on_browsergym(tmp_path, "--seeds", "3", "--max-steps", "6")[-1]
     assert rec["suite"] == "browsergym/miniwob" and rec["seed"] == 3 and rec["status"] in ("env_done", "max_steps")
     assert rec["success"]  # the trained default solves the quickstart's task in BrowserGym too
 
