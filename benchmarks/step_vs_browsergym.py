@@ -21,7 +21,6 @@ import os
 import random
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
@@ -29,7 +28,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.table import Table
 
+from planact.bench.browsergym.suite import ensure_python
 from planact.bench.miniwob import MiniWoBSuite
+from planact.config import BrowserGymSettings
 from planact.llm import load_model
 from planact.web import Action, BrowserEnv, BrowserOptions, BrowserSession, ObservationOptions
 from planact.web.browser import find_chromium
@@ -37,22 +38,11 @@ from planact.web.browser import find_chromium
 TASKS = ("click-button,click-link,click-checkboxes,click-tab,click-tab-2,click-dialog,click-option,"
          "click-collapsible,enter-text,enter-password,focus-text,login-user,email-inbox,search-engine,"
          "social-media,book-flight,choose-list,navigate-tree,use-autocomplete,multi-layouts")
-BROWSERGYM = ["browsergym-core==0.14.3", "browsergym-miniwob==0.14.3"]
 
 
 def pct(values: list[float], q: float) -> float:
     values = sorted(values)
     return values[min(len(values) - 1, int(round(q * (len(values) - 1))))] if values else float("nan")
-
-
-def ensure_venv(venv: Path) -> Path:
-    python = venv / "bin" / "python"
-    if not python.exists():
-        print(f"making BrowserGym's virtual environment in {venv} ...", flush=True)
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(python), "-m", "pip", "install", "-q", *BROWSERGYM], check=True, stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
-    return python
 
 
 def run_browsergym(python: Path, tasks: list[str], seeds: str, steps: int) -> list[dict]:
@@ -109,7 +99,8 @@ def main() -> None:
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
     count = load_model("local:smollm2-135m").count_tokens
-    python = ensure_venv(args.venv)
+    # the same virtual environment as the browsergym/ suites make (BrowserGym's own packages)
+    python = ensure_python(BrowserGymSettings(venv=str(args.venv)))
     bg = run_browsergym(python, tasks, args.seeds, args.steps)
     pa = run_planact(tasks, seeds, args.steps, count)
     for r in bg:

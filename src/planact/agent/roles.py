@@ -8,11 +8,11 @@ from dataclasses import dataclass
 
 from ..llm.base import LLM, ChatMessage, Generation, GenerationOptions, accepts_images
 from ..llm.images import fit_image
-from .grounding import candidates
 from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
 from .grammars import ELEMENT_LINE_GRAMMAR, action_grammar, plan_grammar
+from .grounding import candidates
 from .plan import Plan, PlanParseError, PlanStep, distinct_steps, parse_plan, repeats_a_step
 from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
 from .trace import LLMCall
@@ -124,8 +124,9 @@ class ExecutorRole:
 
     def next_action(self, variables: dict, obs: Observation, step: int, feedback: str | None,
                     avoid: Collection[tuple[str, int | None]] = ()) -> tuple[Action | None, RoleOutput, str | None]:
-        """One model call (a parse failure is returned, and goes back as feedback on the next step,
-        which counts against the step budget). `avoid`: (action, element) pairs the grammar leaves out."""
+        """One model call, or two with `ground_element` (the `# Element:` line, then the action among the
+        ids it narrowed to). A parse failure is returned, and goes back as feedback on the next step,
+        which counts against the step budget. `avoid`: (action, element) pairs the grammar leaves out."""
         s = self.settings
         variables = {**variables, "cot": self.settings.cot, "has_plan": bool(variables.get("plan"))}
         calls: list[LLMCall] = []
