@@ -82,7 +82,8 @@ def run_planact(tasks: list[str], seeds: list[int], steps: int, count) -> list[d
                     obs = env.observe()
                     t3 = time.perf_counter()
                     rows.append({"kind": "step", "task": task, "seed": seed, "seconds": t3 - t0, "act": t1 - t0,
-                                 "validate": t2 - t1, "observe": t3 - t2, "error": not result.ok})
+                                 "validate": t2 - t1, "observe": t3 - t2, "error": not result.ok,
+                                 "settled": result.settled or ""})
                     if done:
                         break
     return rows

@@ -26,6 +26,13 @@ PAGES = {
     "/menu": """<div oncontextmenu="event.preventDefault(); this.textContent = 'Menu opened'">Right-click me</div>""",
     "/quiet": """<button onclick="this.textContent = 'Clicked'">Plain</button>
         <script>setInterval(() => {}, 50); (function poll() { setTimeout(poll, 200); })();</script>""",
+    # every click anywhere sets a 300 ms timer that closes the menu if it is open (as jQuery UI's menus do)
+    "/collapse": """<button onclick="document.getElementById('m').hidden = false">Open menu</button>
+        <button onclick="document.getElementById('n').textContent = 'Other clicked'">Other</button><p id="n"></p>
+        <ul id="m" hidden><li>Menu item</li></ul>
+        <script>document.addEventListener('click', (e) => setTimeout(() => {
+          const m = document.getElementById('m'); if (!m.hidden && e.target.textContent !== 'Open menu') m.hidden = true;
+        }, 300));</script>""",
 }
 
 
@@ -90,6 +97,37 @@ def test_background_timers_do_not_hold_up_an_action(session, site):
     result, obs = act(session, site, "/quiet", "Plain", 'do(action="Click", element="{}")')
     assert result.settled == "settled" and "Clicked" in obs.html
     assert result.elapsed_s < 1.0
+
+
+def test_a_timer_that_last_changed_nothing_is_not_awaited_again(session, site):
+    """A click-anywhere timer that closes nothing is waited for once; then not, until it has an effect
+    again. A timer with an effect is always waited for."""
+    session.goto(site + "/collapse")
+    env = BrowserEnv(session, screenshots=False)
+
+    def click(text: str):
+        obs = env.observe()
+        el = next(i for i, e in obs.elements.items() if e.text == text)
+        return env.act(parse_action(f'do(action="Click", element="{el}")'))
+
+    first = click("Other")
+    assert first.settled == "settled" and first.elapsed_s >= 0.3
+    second = click("Other")
+    assert "known to change nothing" in second.settled and second.elapsed_s < 0.25
+    assert "Other clicked" in env.observe().html
+    time.sleep(0.4)  # its timer has fired (closing nothing) before the menu opens
+    click("Open menu")
+    assert "Menu item" in env.observe().html
+    time.sleep(0.4)
+    closing = click("Other")  # this one's timer closes the menu: not awaited (its site changed nothing last)
+    time.sleep(0.4)
+    assert "Menu item" not in env.observe().html
+    again = click("Other")  # the site had an effect: waited for again
+    assert again.settled == "settled" and again.elapsed_s >= 0.3
+    assert closing.ok
+    for _ in range(2):  # a late DOM change is waited for every time
+        result, obs = act(session, site, "/late-dom", "Show", 'do(action="Click", element="{}")')
+        assert result.settled == "settled" and "Appeared late" in obs.html
 
 
 def test_the_rest_of_the_webrl_actions_work(session, site):

@@ -12,7 +12,10 @@ async ({ quietMs, maxMs }) => {
     const busy = st.pending.size ? 'timers' : st.inflight > 0 ? 'requests' : st.pendingSubmit ? 'navigation'
       : (st.navigatingSince && now - st.navigatingSince < NAVIGATION_MS) ? 'navigation'
       : (now - Math.max(st.last, st.armedAt) < quietMs) ? 'mutations' : null;
-    if (!busy) return st.popup ? 'settled, opened a tab' : 'settled';
+    if (!busy) {
+      const how = st.popup ? 'settled, opened a tab' : 'settled';
+      return st.skipped ? `${how} (${st.skipped} timer${st.skipped > 1 ? 's' : ''} known to change nothing not awaited)` : how;
+    }
     if (now - t0 >= maxMs) return 'limit: ' + busy;
     await sleep(Math.min(10, quietMs));
   }
