@@ -5,7 +5,7 @@ Three agents on the same tasks and seeds, every role on the same model: replanni
 with a llama.cpp context per role (the default), the same with one shared context (`--no-prefix-cache`,
 the previous behaviour), and adaptive replanning with the per-role contexts.
 
-    python benchmarks/model_time.py [--model local:smollm2-135m] [--tasks login-user,email-inbox,book-flight]
+    python benchmarks/model_time.py [--model local:planact-miniwob] [--tasks login-user,email-inbox,book-flight]
                                     [--seeds 0-2] [--max-steps 8]
 
 Goals (issue 12): >= 45% of executor and replanner prompt tokens from the cache; median episode time
@@ -39,10 +39,11 @@ AGENTS = {
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--model", default="local:smollm2-135m")
+    ap.add_argument("--model", default="local:planact-miniwob")
     ap.add_argument("--tasks", default="login-user,email-inbox,book-flight")
     ap.add_argument("--seeds", default="0-2")
     ap.add_argument("--max-steps", type=int, default=8)
+    ap.add_argument("--prompt-version", default="auto", help="auto: the model's own (a bundle's), else the default")
     args = ap.parse_args()
     lo, _, hi = args.seeds.partition("-")
     seeds = list(range(int(lo), int(hi or lo) + 1))
@@ -54,7 +55,7 @@ def main() -> None:
         for name, agent_settings in AGENTS.items():
             cfg = PlanActConfig.model_validate({
                 "models": {"planner": args.model, "executor": args.model},
-                "agent": {**agent_settings, "max_steps": args.max_steps}})
+                "agent": {**agent_settings, "max_steps": args.max_steps, "prompt_version": args.prompt_version}})
             agent = build_agent(cfg, models.get)
             settings = RunSettings(BrowserOptions(), ObservationOptions())
             results[name] = [run_episode(suite, session, agent, task, seed, Path(tmp) / name, settings)
@@ -64,7 +65,8 @@ def main() -> None:
         return sum(r.usage.get(role, {}).get(key, 0) for r in recs)
 
     console = Console(width=140)
-    t = Table(title=f"{args.model} in every role, {', '.join(tasks)} x seeds {args.seeds} (max {args.max_steps} steps)")
+    t = Table(title=f"{args.model} in every role (prompts {args.prompt_version}), {', '.join(tasks)} x seeds {args.seeds} "
+                    f"(max {args.max_steps} steps)")
     for c in ("agent", "episode s (median)", "success", "executor from cache", "replanner from cache",
               "planning tokens/episode", "model calls/episode"):
         t.add_column(c, justify="left" if c == "agent" else "right")

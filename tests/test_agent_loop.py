@@ -195,3 +195,32 @@ def test_the_executors_own_description_narrows_the_ids_it_may_use(suite, browser
     assert allowed == {button, field}, allowed  # the button, and the field labelled "search"; not their form
     assert rec.llm_calls == 2
     assert candidates("# Element: the field", None) == []  # nothing quoted: no narrowing
+
+
+def test_prompts_v4_keep_the_page_in_the_cached_prefix():
+    """From one executor or replanner call to the next the actions so far grow, the plan may be rewritten
+    and the page changes in one field. v4 puts the page before them, so the prefix the two prompts share
+    (what a runtime serves from its cache) runs into the page up to that field; v3 stops before it."""
+    import os
+
+    from planact.agent.loop import executor_variables
+    from planact.agent.prompts import load_prompt
+    from planact.agent.trace import StepRecord
+
+    rows = "\n".join(f'<div id="{i}">Row {i} with some text</div>' for i in range(1, 40))
+    pages = [rows + '\n<input id="40" type="text">', rows + '\n<input id="40" type="text" value="kettle">']
+    step = StepRecord(1, "http://shop", pages[0], 0, 0, "", action='do(action="Type", argument="kettle", element="40")',
+                      element=40, snippet='<input id="40" type="text">')
+    shared = {}
+    for version in ("v3", "v4"):
+        for role in ("executor", "replanner"):
+            prompt = load_prompt(role, version)
+            texts = []
+            for n, (page, plan) in enumerate(zip(pages, ("## Step 1\nStep: Type kettle", "## Step 1\nStep: Click Search"))):
+                v = executor_variables("Search for a kettle", plan, [step][:n], None, "http://shop", page)
+                texts.append("\n".join(prompt.render(**v, has_plan=True, cot=False)))
+            shared[version, role] = len(os.path.commonprefix(texts))
+            if version == "v4":
+                assert rows in texts[1][:shared[version, role]]
+    for role in ("executor", "replanner"):
+        assert shared["v4", role] > shared["v3", role] + len(rows)

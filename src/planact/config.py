@@ -86,8 +86,10 @@ class AgentSettings(_Strict):
     temperature: float = 0.0
     planner_max_tokens: int = 384
     executor_max_tokens: int = 160
-    prompt_version: str = Field("auto", description="v1, v2 (compact), or auto: the version each role's model "
-                                                    "was trained on (its spec's ?prompt=, or its bundle's), else v1")
+    prompt_version: str = Field("auto", description="v1, v2 (compact), v3 (the actions so far before the page), "
+                                                    "v4 (the page first, for the prefix cache), or auto: the "
+                                                    "version each role's model was trained on (its spec's ?prompt=, "
+                                                    "or its bundle's), else the default (v3)")
     prompt_dir: str | None = None
 
 
