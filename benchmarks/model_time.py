@@ -16,6 +16,8 @@ equal success.
 from __future__ import annotations
 
 import argparse
+import collections
+import json
 import statistics
 import tempfile
 from pathlib import Path
@@ -60,6 +62,11 @@ def main() -> None:
             settings = RunSettings(BrowserOptions(), ObservationOptions())
             results[name] = [run_episode(suite, session, agent, task, seed, Path(tmp) / name, settings)
                              for task in tasks for seed in seeds]
+            if agent_settings["replan"] == "adaptive":  # why each replan happened, from the traces
+                reasons = collections.Counter(
+                    reason for r in results[name]
+                    for plan in json.loads((Path(tmp) / name / r.trace).read_text())["plans"]
+                    if plan["role"] == "replanner" for reason in plan["reasons"])
 
     def usage(recs: list, role: str, key: str) -> float:
         return sum(r.usage.get(role, {}).get(key, 0) for r in recs)
@@ -94,6 +101,8 @@ def main() -> None:
               "<= 0.50")
     g.add_row("success: adaptive vs every-step", f"{adaptive['success']} vs {cache['success']}", "equal")
     console.print(g)
+    console.print("adaptive replans by reason (a replan may have several): "
+                  + (", ".join(f"{k} {v}" for k, v in reasons.most_common()) or "none"))
 
 
 if __name__ == "__main__":

@@ -33,6 +33,7 @@ PAGES = {
         <script>document.addEventListener('click', (e) => setTimeout(() => {
           const m = document.getElementById('m'); if (!m.hidden && e.target.textContent !== 'Open menu') m.hidden = true;
         }, 300));</script>""",
+    "/locked": """<input id="d" type="text" readonly placeholder="Date"><input type="text" disabled placeholder="Off">""",
 }
 
 
@@ -128,6 +129,16 @@ def test_a_timer_that_last_changed_nothing_is_not_awaited_again(session, site):
     for _ in range(2):  # a late DOM change is waited for every time
         result, obs = act(session, site, "/late-dom", "Show", 'do(action="Click", element="{}")')
         assert result.settled == "settled" and "Appeared late" in obs.html
+
+
+def test_typing_into_a_read_only_field_fails_at_once(session, site):
+    """A read-only (date picker) or disabled field: a clear failure now, not Playwright's 5 s wait."""
+    session.goto(site + "/locked")
+    env = BrowserEnv(session, screenshots=False)
+    obs = env.observe()
+    for el in sorted(i for i, e in obs.elements.items() if e.tag == "input"):
+        result = env.act(parse_action(f'do(action="Type", argument="12/19/2016", element="{el}")'))
+        assert not result.ok and "read-only or disabled" in result.error and result.elapsed_s < 1.0
 
 
 def test_the_rest_of_the_webrl_actions_work(session, site):

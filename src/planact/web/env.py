@@ -365,7 +365,12 @@ class BrowserEnv:
         elif name in ("Type", "Search"):
             loc = self._locate(action.element)
             text = action.argument or ""
-            if loc.evaluate("e => e.matches('input, textarea, [contenteditable], [contenteditable] *')"):
+            kind = loc.evaluate("""e => (e.matches('input, textarea') && (e.readOnly || e.disabled)) ? 'locked'
+                : e.matches('input, textarea, [contenteditable], [contenteditable] *') ? 'field' : 'other'""")
+            if kind == "locked":  # fill() would wait out its timeout for a field that never becomes editable
+                raise ActionFailed(f"element {action.element} is read-only or disabled and takes no typing; "
+                                   "click it instead (a date picker or a list may open)")
+            if kind == "field":
                 # Clear, then type key by key as a person would: widgets such as autocompletes
                 # listen to key events, which fill() does not send. Long texts are filled.
                 loc.fill("")
