@@ -45,9 +45,9 @@ def test_annotator_writes_grounded_steps_from_elements():
     acts = _acts(LOGIN, ['do(action="Type", argument="ann", element="6")',
                          'do(action="Type", argument="x1", element="9")', 'do(action="Click", element="10")'])
     plan = annotate(LOGIN_TASK, acts)
-    assert [s.step for s in plan.steps] == ['Type "ann" into the Username field and "x1" into the Password field.',
+    assert [s.step for s in plan.steps] == ['Type "ann" into the Username field.', 'Type "x1" into the Password field.',
                                             'Click the "Login" button.']
-    assert [s.actions for s in plan.steps] == [[1, 2], [3]]
+    assert [s.actions for s in plan.steps] == [[1], [2], [3]]
     assert validate_grounding(plan, 3) is None
     assert plan.steps[0].reasoning == 'The task gives the text "ann".'
     rest = remaining_plan(LOGIN_TASK, acts, 2)

@@ -5,8 +5,12 @@ the one being trained, and by `planact synth plans|replan --teacher offline`.
 
     ## Step 1
     Reasoning: The task gives the text "thaddeus".
-    Step: Type "thaddeus" into the Username field and "tB" into the Password field.
-    Actions: 1, 2
+    Step: Type "thaddeus" into the Username field.
+    Actions: 1
+
+Each typed or selected value is a step of its own (v2): with one step "Type "thaddeus" into the Username
+field and "tB" into the Password field" (v1), SmolLM2-135M typed the first value into both fields.
+Consecutive clicks on the same kind of element (a set of checkboxes) stay one step.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from ..agent.plan import Plan, PlanStep
 from ..web.actions import ParseError, parse_action
 
 OFFLINE_TEACHER = "offline"  # the teacher spec that selects this annotator
-ANNOTATOR_VERSION = "v1"
+ANNOTATOR_VERSION = "v2"
 
 _TAG = re.compile(r'<(?P<tag>[a-zA-Z][\w-]*) id="(?P<id>\d+)"(?P<attrs>[^>]*)>(?P<text>[^<\n]*)')
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
 _LABEL_LINE = re.compile(r'<label id="\d+"[^>]*>([^<\n]+)</label>\s*$')
 _FIELD_TYPES = {"", "text", "password", "email", "search", "tel", "url", "number", "date", "time"}
 _CLASS_NOISE = {"ui", "hitarea", "icon", "btn", "button", "spacer", "lastexpandable", "expandable"}
-# verbs whose consecutive actions on the same kind of element become one plan step
-_MERGE = {"Type", "Select Dropdown Option", "Click"}
+# verbs whose consecutive actions on the same kind of element become one plan step (a typed or selected
+# value is always a step of its own: the executor copies it from that step)
+_MERGE = {"Click"}
 
 
 @dataclass(frozen=True)
@@ -202,8 +207,8 @@ def _reasoning(group: list[Described], task: str, last: bool) -> str:
 
 
 def group_actions(actions: list[Described]) -> list[list[Described]]:
-    """Consecutive actions of the same verb on the same kind of element form one step (a form's
-    fields, a set of checkboxes); any other action is a step of its own."""
+    """Consecutive clicks on the same kind of element form one step (a set of checkboxes); any other
+    action is a step of its own."""
     groups: list[list[Described]] = []
     for d in actions:
         if groups and d.merge_key is not None and groups[-1][-1].merge_key == d.merge_key \
