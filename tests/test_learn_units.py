@@ -262,6 +262,24 @@ def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
     assert load_prompt("executor", "v2").id == "executor.v2"
 
 
+def test_a_bundles_recommended_agent_settings_apply_unless_the_config_says_otherwise(tmp_path):
+    from planact.agent.factory import agent_config
+
+    (tmp_path / "executor").mkdir()
+    (tmp_path / "bundle.json").write_text(json.dumps({
+        "base": "local:smollm2-135m", "prompt_version": "v2", "roles": {"executor": "executor"},
+        "agent": {"ground_element": True, "avoid_futile": True}}))
+
+    def settings(executor: str, **agent) -> tuple[bool, bool]:
+        ac = agent_config(PlanActConfig.model_validate({"models": {"executor": executor}, "agent": agent}))
+        return ac.ground_element, ac.avoid_futile
+
+    assert settings(f"local:{tmp_path}") == (True, True)
+    assert settings(f"local:{tmp_path}", ground_element=False) == (False, True)
+    assert settings("local:smollm2-135m") == (False, False)  # the untrained base recommends nothing
+    assert settings("local:planact-miniwob") == (True, True)  # the shipped bundle: as validated
+
+
 def test_compact_prompts_render_what_v1_renders_in_fewer_words():
     vars_ = {"task": "Click OK", "plan": "## Step 1\nStep: Click OK", "notes": [], "history": "", "feedback": None,
              "url": "file:///x.html", "html": '<button id="2">OK</button>', "cot": False, "has_plan": True}

@@ -59,9 +59,10 @@ class AgentSettings(_Strict):
     vision: bool = Field(True, description=(
         "a planner or executor whose model takes images (an openai: model, or a spec's ?vision=1) also sees "
         "the page's screenshot; text-only models (the default ones) are unaffected. false: text only everywhere"))
-    ground_element: bool = Field(False, description=(
+    ground_element: bool | None = Field(None, description=(
         "the executor writes '# Element: ...' first, then its action may only use the ids of elements that show "
-        "the text it quoted there (a label's field too); nothing quoted or nothing matching: any id. Two calls"))
+        "the text it quoted there (a label's field too); nothing quoted or nothing matching: any id. Two calls. "
+        "Unset: as the executor's model bundle recommends (its bundle.json `agent`), else off"))
     image_tokens: int = Field(1105, ge=0, description=(
         "a screenshot sent to a vision model costs at most this many tokens (OpenAI's accounting; scaled down "
         "to fit, low detail under 255; 0: as taken). 1105 is a 1280x720 viewport at high detail"))
@@ -73,9 +74,10 @@ class AgentSettings(_Strict):
     episode_timeout_s: float = Field(1800.0, ge=0, description="an episode still running after this long ends "
                                      "as `timeout` (checked between steps; 0: no limit)")
     max_repeats: int = Field(3, ge=1)
-    avoid_futile: bool = Field(False, description="an action that left the page unchanged is left out of the "
-                               "executor's grammar on that same page (grammar backends); episodes that would end "
-                               "as loops run on instead")
+    avoid_futile: bool | None = Field(None, description="an action that left the page unchanged is left out of "
+                                      "the executor's grammar on that same page (grammar backends); episodes that "
+                                      "would end as loops run on instead. Unset: as the executor's model bundle "
+                                      "recommends, else off")
     grammar: bool = True
     grammar_notes: bool = Field(True, description="the executor's grammar allows `# Note:` lines")
     grammar_exit: bool = Field(True, description="the executor's grammar allows exit(...); off for exploration "

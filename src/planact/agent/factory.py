@@ -7,17 +7,24 @@ from collections.abc import Callable
 
 from ..config import PlanActConfig
 from ..llm.base import LLM
-from ..llm.registry import load_model, role_spec
+from ..llm.registry import bundle_agent_settings, load_model, role_spec
 from .loop import AgentConfig, PlanActAgent
 
 
 def agent_config(cfg: PlanActConfig) -> AgentConfig:
     a = cfg.agent
+    # settings left unset follow what the executor's model bundle recommends (else off)
+    recommended = bundle_agent_settings(cfg.models.executor)
+
+    def pick(name: str) -> bool:
+        value = getattr(a, name)
+        return bool(recommended.get(name, False) if value is None else value)
+
     return AgentConfig(
         use_planner=not a.no_planner, replan=a.replan, replan_on=tuple(a.replan_on), replan_every=a.replan_every,
-        vision=a.vision, image_tokens=a.image_tokens, ground_element=a.ground_element,
+        vision=a.vision, image_tokens=a.image_tokens, ground_element=pick("ground_element"),
         cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
-        avoid_futile=a.avoid_futile, episode_timeout_s=a.episode_timeout_s,
+        avoid_futile=pick("avoid_futile"), episode_timeout_s=a.episode_timeout_s,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
         temperature=a.temperature, use_grammar=a.grammar,
         grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit,

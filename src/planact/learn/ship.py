@@ -54,6 +54,9 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
         roles[role] = role
     bundle = {"name": name or dest.name, "base": manifest["base"], "prompt_version": manifest["prompt_version"],
               "roles": roles, "round": r, "made_by": "planact learn"}
+    recommended = recommended_agent(st.result(r), learn_cfg)
+    if recommended:  # what the agent does with these models unless told otherwise (agent/factory.py)
+        bundle["agent"] = recommended
     (tmp / "bundle.json").write_text(json.dumps(bundle, indent=1))
     (tmp / "MODEL_CARD.md").write_text(model_card(st, r, bundle, learn_cfg, config_path), encoding="utf-8")
     shutil.copy2(out / "success.svg", tmp / "success.svg")
@@ -61,6 +64,16 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
         shutil.rmtree(dest)
     tmp.replace(dest)
     return dest
+
+
+RECOMMENDED = ("ground_element", "avoid_futile")  # executor settings a bundle passes on to the agent
+
+
+def recommended_agent(res: Any, learn_cfg: dict[str, Any]) -> dict[str, bool]:
+    """The executor settings of the validation configuration the round counted with (the best)."""
+    agents = (learn_cfg.get("validate") or {}).get("agents") or {}
+    chosen = agents.get(res.agent, {}) if res and res.agent else {}
+    return {k: bool(chosen[k]) for k in RECOMMENDED if k in chosen}
 
 
 def _alone(res: Any, learn_cfg: dict[str, Any]) -> bool:

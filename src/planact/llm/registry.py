@@ -7,6 +7,7 @@ import importlib.util
 import json
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .base import LLM, LLMError
 from .embedded import EMBEDDED_BUNDLES, EMBEDDED_MODELS, embedded_bundle, embedded_gguf
@@ -61,6 +62,21 @@ def role_spec(spec: str, role: str) -> str:
         return str(ModelSpec(parsed.provider, str((path / entry).resolve()), None, options))
     inner = ModelSpec.parse(entry)
     return str(ModelSpec(inner.provider, inner.target, inner.model, {**inner.options, **options}))
+
+
+def bundle_agent_settings(spec: str) -> dict[str, Any]:
+    """The agent settings a model bundle recommends for its models (`agent` in its bundle.json: those its
+    loop validated best, e.g. `ground_element`); {} for any other spec."""
+    try:
+        parsed = ModelSpec.parse(spec)
+        if parsed.provider not in ("local", "hf", "llamacpp"):
+            return {}
+        manifest = resolve_local_path(parsed.target) / BUNDLE_FILE
+    except (ValueError, LLMError):
+        return {}
+    if not manifest.is_file():
+        return {}
+    return dict(json.loads(manifest.read_text(encoding="utf-8")).get("agent") or {})
 
 
 def has_llamacpp() -> bool:
