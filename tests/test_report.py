@@ -23,3 +23,25 @@ def test_a_suite_without_sites_is_broken_down_by_task(tmp_path):
     assert "success and steps by task" in out.output
     assert "| click-button | 2 | 50.0 |" in out.output and "| enter-text | 2 | 100.0 |" in out.output
     assert out.output.count("| all | 4 | 75.0 |") == 1  # the overall row once, not once per missing site
+
+
+def test_an_untagged_runs_fine_tuned_models_count_as_trained(tmp_path):
+    """Table 1's rows and columns: the shipped bundle (or any adapter planact trained) is "trained" without
+    a --tag; the untrained base stays "base"; a tag still wins."""
+    specs = {"none-trained": ("local:planact-miniwob", True, {}),
+             "base-base": ("local:smollm2-135m", False, {}),
+             "tagged": ("local:planact-miniwob", False, {"planner": "base"})}
+    for name, (spec, no_planner, tags) in specs.items():
+        run = tmp_path / name
+        run.mkdir()
+        config = {"models": {"planner": spec, "executor": spec}, "agent": {"no_planner": no_planner, "replan": "never"}}
+        (run / "run.json").write_text(json.dumps({"digest": name, "config": config, "tags": tags}))
+        (run / "episodes.jsonl").write_text(json.dumps({
+            "suite": "miniwob", "task_id": "click-button", "seed": 0, "success": True, "reward": 1.0, "raw_reward": 1.0,
+            "steps": 1, "status": "env_done", "llm_calls": 1, "prompt_tokens": 10, "completion_tokens": 5,
+            "wall_s": 1.0}) + "\n")
+    out = CliRunner().invoke(app, ["report", *(str(tmp_path / n) for n in specs), "--format", "markdown"])
+    assert out.exit_code == 0, out.output
+    assert "| none-trained | miniwob | none | trained |" in out.output
+    assert "| base-base | miniwob | base | base |" in out.output
+    assert "| tagged | miniwob | base | trained |" in out.output

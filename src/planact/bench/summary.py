@@ -7,7 +7,8 @@
 - as a terminal table (rich), Markdown, or an HTML page with a bar chart per site.
 
 A run's variant comes from its config (no planner, dynamic replanning, CoT) and its tags
-(`planact eval --tag planner=trained --tag executor=trained`; untagged models count as "base").
+(`planact eval --tag planner=trained --tag executor=trained`); an untagged role counts as "trained" when
+its model is one planact fine-tuned (a bundle or an adapter), else "base".
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class Run:
         agent = self.config.get("agent", {})
         if agent.get("no_planner"):
             return "none"
-        label = self.tags.get("planner", "base")
+        label = self.tags.get("planner") or self._trained_or_base("planner")
         if agent.get("replan", "every-step") == "every-step":
             label += " +replanning"
         elif agent.get("replan") == "adaptive":
@@ -93,7 +94,13 @@ class Run:
 
     @property
     def executor_variant(self) -> str:
-        return self.tags.get("executor", "base")
+        return self.tags.get("executor") or self._trained_or_base("executor")
+
+    def _trained_or_base(self, role: str) -> str:
+        from ..llm.registry import is_finetuned
+
+        spec = (self.config.get("models") or {}).get(role)
+        return "trained" if spec and is_finetuned(spec) else "base"
 
     @property
     def models(self) -> dict[str, str]:

@@ -79,6 +79,20 @@ def bundle_agent_settings(spec: str) -> dict[str, Any]:
     return dict(json.loads(manifest.read_text(encoding="utf-8")).get("agent") or {})
 
 
+def is_finetuned(spec: str) -> bool:
+    """Whether a local spec names a fine-tuned model: a model bundle, a LoRA adapter or a checkpoint that
+    planact trained (reports label its runs "trained" unless tagged otherwise)."""
+    try:
+        parsed = ModelSpec.parse(spec)
+        if parsed.provider not in ("local", "hf", "llamacpp"):
+            return False
+        path = resolve_local_path(parsed.target)
+    except (ValueError, LLMError):
+        return False
+    return path.is_dir() and any((path / f).is_file() for f in (BUNDLE_FILE, "adapter_config.json",
+                                                                  "planact_train.json"))
+
+
 def has_llamacpp() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
