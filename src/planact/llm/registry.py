@@ -34,24 +34,34 @@ def resolve_local_path(target: str) -> Path:
 BUNDLE_FILE = "bundle.json"
 
 
+def _local_dir(spec: str) -> tuple[ModelSpec, Path] | None:
+    """The parsed spec and its folder, for a local spec that names a folder; None otherwise."""
+    try:
+        parsed = ModelSpec.parse(spec)
+        if parsed.provider not in ("local", "hf", "llamacpp"):
+            return None
+        path = resolve_local_path(parsed.target)
+    except (ValueError, LLMError):
+        return None
+    return (parsed, path) if path.is_dir() else None
+
+
+def _bundle(spec: str) -> tuple[ModelSpec, Path, dict[str, Any]] | None:
+    """A model bundle's parsed spec, folder and manifest (`bundle.json`); None for any other spec."""
+    found = _local_dir(spec)
+    if found is None or not (found[1] / BUNDLE_FILE).is_file():
+        return None
+    return (*found, json.loads((found[1] / BUNDLE_FILE).read_text(encoding="utf-8")))
+
+
 def role_spec(spec: str, role: str) -> str:
     """The spec a role loads. A model bundle (a folder with `bundle.json`, e.g. the embedded
     `local:planact-miniwob`) names one adapter or spec per role and the prompt version they were
     trained on; any other spec is the same for every role."""
-    try:
-        parsed = ModelSpec.parse(spec)
-    except ValueError:
+    found = _bundle(spec)
+    if found is None:
         return spec
-    if parsed.provider not in ("local", "hf", "llamacpp"):
-        return spec
-    try:
-        path = resolve_local_path(parsed.target)
-    except LLMError:
-        return spec
-    manifest = path / BUNDLE_FILE
-    if not path.is_dir() or not manifest.exists():
-        return spec
-    bundle = json.loads(manifest.read_text(encoding="utf-8"))
+    parsed, path, bundle = found
     entry = bundle.get("roles", {}).get(role) or bundle.get("roles", {}).get("executor")
     if entry is None:
         raise LLMError(f"the model bundle {path} names no model for the {role}")
@@ -67,30 +77,16 @@ def role_spec(spec: str, role: str) -> str:
 def bundle_agent_settings(spec: str) -> dict[str, Any]:
     """The agent settings a model bundle recommends for its models (`agent` in its bundle.json: those its
     loop validated best, e.g. `ground_element`); {} for any other spec."""
-    try:
-        parsed = ModelSpec.parse(spec)
-        if parsed.provider not in ("local", "hf", "llamacpp"):
-            return {}
-        manifest = resolve_local_path(parsed.target) / BUNDLE_FILE
-    except (ValueError, LLMError):
-        return {}
-    if not manifest.is_file():
-        return {}
-    return dict(json.loads(manifest.read_text(encoding="utf-8")).get("agent") or {})
+    found = _bundle(spec)
+    return dict(found[2].get("agent") or {}) if found else {}
 
 
 def is_finetuned(spec: str) -> bool:
     """Whether a local spec names a fine-tuned model: a model bundle, a LoRA adapter or a checkpoint that
     planact trained (reports label its runs "trained" unless tagged otherwise)."""
-    try:
-        parsed = ModelSpec.parse(spec)
-        if parsed.provider not in ("local", "hf", "llamacpp"):
-            return False
-        path = resolve_local_path(parsed.target)
-    except (ValueError, LLMError):
-        return False
-    return path.is_dir() and any((path / f).is_file() for f in (BUNDLE_FILE, "adapter_config.json",
-                                                                  "planact_train.json"))
+    found = _local_dir(spec)
+    return found is not None and any((found[1] / f).is_file() for f in (BUNDLE_FILE, "adapter_config.json",
+                                                                        "planact_train.json"))
 
 
 def has_llamacpp() -> bool:
