@@ -3,7 +3,7 @@ answers after a fixed delay, as a model server would; the records of the Ray run
 local run's. One run.
 
     python benchmarks/eval_scaling.py [--tasks click-button,click-link,focus-text,click-dialog]
-                                      [--seeds 0-5] [--delay 0.3] [--no-ray]
+                                      [--seeds 0-9] [--delay 0.3] [--no-ray]
 
 Goals (issue 12): episodes per minute with 2 workers >= 1.8x one worker; the Ray run's records
 identical in content (task, seed, success, steps, status, actions) to a local run's.
@@ -52,7 +52,7 @@ def content(out: Path) -> list[tuple]:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--tasks", default="click-button,click-link,focus-text,click-dialog")
-    ap.add_argument("--seeds", default="0-5")
+    ap.add_argument("--seeds", default="0-9")
     ap.add_argument("--delay", type=float, default=0.3)
     ap.add_argument("--no-ray", action="store_true")
     args = ap.parse_args()

@@ -30,6 +30,8 @@ from planact.agent.factory import build_agent
 from planact.bench.miniwob import MiniWoBSuite
 from planact.bench.runner import RunSettings, run_episode
 from planact.config import PlanActConfig
+from planact.llm.registry import role_spec
+from planact.llm.spec import ModelSpec
 from planact.synth.engine import ModelCache
 from planact.web import BrowserOptions, BrowserSession, ObservationOptions
 
@@ -62,9 +64,9 @@ def main() -> None:
     with BrowserSession(suite.browser_options(BrowserOptions())) as session, tempfile.TemporaryDirectory() as tmp:
         for name, agent_settings in AGENTS.items():
             version = args.prompt_version
-            if name == PREVIOUS:
-                version = args.previous_prompts or ("v1" if getattr(models.get(args.model), "prompt_version", None)
-                                                     is None else "auto")
+            if name == PREVIOUS:  # v1, unless the model was trained on prompts of its own (a bundle's)
+                own = ModelSpec.parse(role_spec(args.model, "executor")).options.get("prompt")
+                version = args.previous_prompts or ("auto" if own else "v1")
             cfg = PlanActConfig.model_validate({
                 "models": {"planner": args.model, "executor": args.model},
                 "agent": {**agent_settings, "max_steps": args.max_steps, "prompt_version": version}})

@@ -9,7 +9,7 @@ PY=${PY:-$PWD/.venv/bin/python}
 [ -x "$PY" ] || PY=python3  # no .venv: the planact on this Python
 mkdir -p "$OUT"
 "$PY" benchmarks/step_vs_browsergym.py --seeds "${SEEDS:-0-2}" --steps 5 | tee "$OUT/step_vs_browsergym.txt"
-"$PY" benchmarks/eval_scaling.py --seeds 0-5 | tee "$OUT/eval_scaling.txt"
-"$PY" benchmarks/model_time.py --seeds "${MODEL_SEEDS:-0-1}" | tee "$OUT/model_time_base.txt"
-"$PY" benchmarks/model_time.py --model local:planact-miniwob --seeds "${MODEL_SEEDS:-0-1}" \
+"$PY" benchmarks/eval_scaling.py --seeds 0-9 | tee "$OUT/eval_scaling.txt"
+"$PY" benchmarks/model_time.py --model local:smollm2-135m --seeds "${MODEL_SEEDS:-0-2}" | tee "$OUT/model_time_base.txt"
+"$PY" benchmarks/model_time.py --model local:planact-miniwob --seeds "${MODEL_SEEDS:-0-2}" \
   | tee "$OUT/model_time_trained.txt"

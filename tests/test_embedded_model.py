@@ -137,3 +137,26 @@ def test_llama_cpp_grammar_never_offers_an_avoided_action(embedded_model):
                                                                   grammar=grammar))
         actions.append(parse_action(gen.text))
     assert all((a.name, a.element) not in avoid for a in actions), [a.call() for a in actions]
+
+
+def test_llama_cpp_grammar_types_only_whole_words_of_the_task(embedded_model):
+    """With type_from_task, what the embedded model types is made of the task's words, each copied
+    whole: sampling hot, it cannot write "4" for "41nu" or a word the task does not have."""
+    from planact.agent.grammars import action_grammar, task_words
+    from planact.llm.base import ChatMessage, GenerationOptions
+    from planact.web.actions import parse_action
+
+    task = 'Enter the password "41nu" into both text fields and press submit.'
+    words = task_words(task)
+    assert "41nu" in words and "submit" in words and "submit." in words and '"41nu"' not in words
+    grammar = action_grammar([4, 5, 7], notes=False, exit_=False, words=words)
+    messages = [ChatMessage("user", f'{task}\nAnswer with do(action="Type", argument="4", element="5").')]
+    typed = []
+    for seed in range(6):
+        gen = embedded_model.generate(messages, GenerationOptions(max_tokens=120, temperature=1.5, seed=seed,
+                                                                  grammar=grammar))
+        action = parse_action(gen.text)
+        if action.name in ("Type", "Search"):
+            typed.append(action.argument)
+    assert typed, "the model typed nothing in 6 hot samples"
+    assert all(t.split(" ") and all(w in words for w in t.split(" ")) for t in typed), typed

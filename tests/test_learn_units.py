@@ -8,14 +8,16 @@ from pathlib import Path
 
 import pytest
 
+import planact
 from planact.agent.prompts import concrete_version, load_prompt
 from planact.config import LearnCurriculum, LearnRollouts, PlanActConfig
 from planact.learn.curriculum import TaskRecord, allocate, why
 from planact.learn.loop import LearnError, Learner, check_seeds
 from planact.learn.select import select
 from planact.learn.state import LearnState
-from planact.llm.registry import role_spec
-from planact.synth.annotator import annotate, describe_action, element_line, remaining_plan
+from planact.llm.base import LLMError
+from planact.llm.registry import load_model, role_spec
+from planact.synth.annotator import annotate, describe_action, element_line, remaining_plan, task_span
 from planact.synth.plans import validate_grounding
 from planact.synth.records import Provenance, RecordStore, new_record
 
@@ -49,7 +51,11 @@ def test_annotator_writes_grounded_steps_from_elements():
                                             'Click the "Login" button.']
     assert [s.actions for s in plan.steps] == [[1], [2], [3]]
     assert validate_grounding(plan, 3) is None
-    assert plan.steps[0].reasoning == 'The task gives the text "ann".'
+    # each value's reasoning quotes the task's own words for it, so a planner copies the span that names it
+    assert [s.reasoning for s in plan.steps[:2]] == ['The task says: the username "ann".',
+                                                      'The task says: the password "x1".']
+    assert task_span("Book the flight from: SHV to: Myrtle Beach, SC.", "SHV") == "flight from: SHV"
+    assert task_span('Enter "Kasie" into the text field', "kasie") == 'Enter "Kasie"'
     rest = remaining_plan(LOGIN_TASK, acts, 2)
     assert [(s.step, s.actions) for s in rest.steps] == [('Click the "Login" button.', [1])]
 
@@ -253,11 +259,13 @@ def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
     assert role_spec(f"local:{tmp_path}", "replanner") == "local:smollm2-135m?prompt=v2"
     assert role_spec("local:smollm2-135m", "planner") == "local:smollm2-135m"
     assert role_spec("openai:gpt-4o", "planner") == "openai:gpt-4o"
+    with pytest.raises(LLMError, match="is a model bundle"):  # not a model itself: a clear error, not a crash
+        load_model(f"local:{tmp_path}")
 
     class Trained:
         prompt_version = "v2"
 
-    assert concrete_version("auto", Trained()) == "v2" and concrete_version("auto", object()) == "v3"
+    assert concrete_version("auto", Trained()) == "v2" and concrete_version("auto", object()) == "v4"
     assert concrete_version("v1", Trained()) == "v1"
     assert load_prompt("executor", "v2").id == "executor.v2"
 
@@ -270,14 +278,17 @@ def test_a_bundles_recommended_agent_settings_apply_unless_the_config_says_other
         "base": "local:smollm2-135m", "prompt_version": "v2", "roles": {"executor": "executor"},
         "agent": {"ground_element": True, "avoid_futile": True}}))
 
-    def settings(executor: str, **agent) -> tuple[bool, bool]:
+    def settings(executor: str, **agent) -> tuple[bool, bool, bool]:
         ac = agent_config(PlanActConfig.model_validate({"models": {"executor": executor}, "agent": agent}))
-        return ac.ground_element, ac.avoid_futile
+        return ac.ground_element, ac.avoid_futile, ac.type_from_task
 
-    assert settings(f"local:{tmp_path}") == (True, True)
-    assert settings(f"local:{tmp_path}", ground_element=False) == (False, True)
-    assert settings("local:smollm2-135m") == (False, False)  # the untrained base recommends nothing
-    assert settings("local:planact-miniwob") == (True, True)  # the shipped bundle: as validated
+    assert settings(f"local:{tmp_path}") == (True, True, False)  # what the bundle does not name stays off
+    assert settings(f"local:{tmp_path}", ground_element=False, type_from_task=True) == (False, True, True)
+    assert settings("local:smollm2-135m") == (False, False, False)  # the untrained base recommends nothing
+    shipped = json.loads((Path(planact.__file__).parent / "models" / "planact-miniwob" / "bundle.json").read_text())
+    assert settings("local:planact-miniwob") == tuple(  # the shipped bundle: as validated
+        bool(shipped["agent"].get(k)) for k in ("ground_element", "avoid_futile", "type_from_task"))
+    assert settings("local:planact-miniwob")[:2] == (True, True)
 
 
 def test_compact_prompts_render_what_v1_renders_in_fewer_words():

@@ -63,6 +63,10 @@ class AgentSettings(_Strict):
         "the executor writes '# Element: ...' first, then its action may only use the ids of elements that show "
         "the text it quoted there (a label's field too); nothing quoted or nothing matching: any id. Two calls. "
         "Unset: as the executor's model bundle recommends (its bundle.json `agent`), else off"))
+    type_from_task: bool | None = Field(None, description=(
+        "what the executor types (Type, Search) is made of the task's own words, on grammar backends: a small "
+        "model otherwise copies \"41nu\" as \"4\". Only for tasks whose typed values are in their text "
+        "(MiniWoB's are). Unset: as the executor's model bundle recommends, else off"))
     image_tokens: int = Field(1105, ge=0, description=(
         "a screenshot sent to a vision model costs at most this many tokens (OpenAI's accounting; scaled down "
         "to fit, low detail under 255; 0: as taken). 1105 is a 1280x720 viewport at high detail"))

@@ -24,7 +24,7 @@ def agent_config(cfg: PlanActConfig) -> AgentConfig:
         use_planner=not a.no_planner, replan=a.replan, replan_on=tuple(a.replan_on), replan_every=a.replan_every,
         vision=a.vision, image_tokens=a.image_tokens, ground_element=pick("ground_element"),
         cot=a.cot, max_steps=a.max_steps, max_repeats=a.max_repeats,
-        avoid_futile=pick("avoid_futile"), episode_timeout_s=a.episode_timeout_s,
+        avoid_futile=pick("avoid_futile"), type_from_task=pick("type_from_task"), episode_timeout_s=a.episode_timeout_s,
         planner_max_tokens=a.planner_max_tokens, executor_max_tokens=a.executor_max_tokens,
         temperature=a.temperature, use_grammar=a.grammar,
         grammar_notes=a.grammar_notes, grammar_exit=a.grammar_exit,

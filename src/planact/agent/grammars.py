@@ -10,6 +10,22 @@ from ..web.actions import ACTION_SPACE
 
 _TEXT = r'[^"\\\n]{0,80}'
 _LINE = r"[^\n]{1,160}"
+_TYPED = ("Type", "Search")  # actions whose argument is text the agent writes (not an option on the page)
+_MAX_WORDS = 24
+
+
+def task_words(task: str) -> list[str]:
+    """The words a typed value may be made of when it must come from the task: the task's
+    whitespace-separated tokens without quotes, each also without trailing punctuation."""
+    words: set[str] = set()
+    for token in task.replace('"', " ").replace("\u201c", " ").replace("\u201d", " ").split():
+        if "\\" in token:
+            continue
+        words.add(token)
+        bare = token.rstrip(".,;:!?)").lstrip("(")
+        if bare:
+            words.add(bare)
+    return sorted(words)
 
 
 def _lit(s: str) -> str:
@@ -26,11 +42,14 @@ ELEMENT_LINE_GRAMMAR = 'root ::= "# Element: " [^\\n]{1,80} "\\n"\n'
 
 
 def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True,
-                   avoid: Collection[tuple[str, int | None]] = ()) -> str:
+                   avoid: Collection[tuple[str, int | None]] = (), words: Collection[str] = ()) -> str:
     """Any action of the action space, with element ids restricted to those on the page; without
     `# Note:` lines or without `exit(...)` when asked (exploration on suites that take no answer).
     `avoid`: (action name, element id or None) pairs the answer may not use, e.g. actions that left
-    this very page unchanged; an action whose every target is avoided is left out."""
+    this very page unchanged; an action whose every target is avoided is left out. `words`: when
+    given, what Type and Search write is made of these words only, separated by single spaces
+    (values copied from the task: a small model copies "41nu" as "4" when nothing holds it to the
+    whole word)."""
     ids = sorted(set(element_ids)) or [0]
     banned = set(avoid)
     rules = [f"root ::= {'think ' if cot else ''}elem? {'note? ' if notes else ''}call"]
@@ -40,7 +59,7 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
     for i, (name, args) in enumerate(ACTION_SPACE.items()):
         parts = [f'"do(action=" {_lit(_lit(name))}']
         if "argument" in args:
-            parts.append('", argument=\\"" text "\\""')
+            parts.append('", argument=\\"" ' + ("typed" if words and name in _TYPED else "text") + ' "\\""')
         if "element" in args:
             allowed = [e for e in ids if (name, e) not in banned]
             if not allowed:
@@ -55,12 +74,15 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
         rules.append(f"a{i} ::= " + " ".join(parts))
         alts.append(f"a{i}")
     if not alts and not exit_:  # everything avoided: the plain grammar (the loop check catches a repeat)
-        return action_grammar(element_ids, cot, notes, exit_)
+        return action_grammar(element_ids, cot, notes, exit_, words=words)
     if exit_:
         rules.append('exit ::= "exit(message=\\"" text "\\")"')
     rules.append("id ::= " + " | ".join(_lit(str(i)) for i in ids))
     rules.append("call ::= " + " | ".join([*alts, *(["exit"] if exit_ else [])]))
     rules.append(f"text ::= {_TEXT}")
+    if words:
+        rules.append(f'typed ::= word (" " word){{0,{_MAX_WORDS - 1}}}')
+        rules.append("word ::= " + " | ".join(_lit(w) for w in sorted(set(words))))
     if cot:
         rules.append(_think(cot))
     return "\n".join(rules) + "\n"

@@ -11,7 +11,7 @@ import jinja2
 import yaml
 
 ROLES = ("planner", "executor", "replanner")
-DEFAULT_VERSION = "v3"
+DEFAULT_VERSION = "v4"
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ from ..llm.images import fit_image
 from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
-from .grammars import ELEMENT_LINE_GRAMMAR, action_grammar, plan_grammar
+from .grammars import ELEMENT_LINE_GRAMMAR, action_grammar, plan_grammar, task_words
 from .grounding import candidates
 from .plan import Plan, PlanParseError, PlanStep, distinct_steps, parse_plan, repeats_a_step
 from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
@@ -31,6 +31,8 @@ class RoleSettings:
     # executor: write "# Element: ..." first, then choose the id among the elements that show the text the
     # description quotes (agent/grounding.py); two calls, the second continuing the first
     ground_element: bool = False
+    # executor: what Type and Search write is made of the task's words (grammars.task_words)
+    type_from_task: bool = False
     image_tokens: int = 0  # the screenshot is scaled down to cost at most this many tokens (0: as taken)
 
 
@@ -140,7 +142,9 @@ class ExecutorRole:
             ids = candidates(prefill, obs) or ids
             call.notes.append(f"element ids narrowed to {ids}" if len(ids) < len(obs.elements)
                               else "no element shows the quoted text: every id allowed")
-        grammar = action_grammar(ids, cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit, avoid=avoid)
+        words = task_words(str(variables.get("task", ""))) if s.type_from_task else ()
+        grammar = action_grammar(ids, cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit, avoid=avoid,
+                                 words=words)
         gen, call = _call(self.llm, "executor", self.prompt, variables, s, step, grammar, feedback, 0,
                           screenshot=obs.screenshot, prefill=prefill)
         calls.append(call)

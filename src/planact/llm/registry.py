@@ -145,6 +145,9 @@ def _load(spec: ModelSpec) -> LLM:
 
         return from_import_path(spec.target)
     path = resolve_local_path(spec.target)
+    if (path / BUNDLE_FILE).is_file():
+        raise LLMError(f"{spec} is a model bundle (a model per role): give it as an agent's model, or load one "
+                       f"role's model with role_spec(spec, role)")
     runtime = choose_runtime(spec, path)
     name = str(spec)
     if runtime == "llamacpp":

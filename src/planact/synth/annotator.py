@@ -4,13 +4,17 @@ that remains after each action (replanning data). Used by `planact learn` when t
 the one being trained, and by `planact synth plans|replan --teacher offline`.
 
     ## Step 1
-    Reasoning: The task gives the text "thaddeus".
+    Reasoning: The task says: the username "thaddeus".
     Step: Type "thaddeus" into the Username field.
     Actions: 1
 
 Each typed or selected value is a step of its own (v2): with one step "Type "thaddeus" into the Username
 field and "tB" into the Password field" (v1), SmolLM2-135M typed the first value into both fields.
 Consecutive clicks on the same kind of element (a set of checkboxes) stay one step.
+
+A step that uses a value from the task quotes the task's own words around it (v3): with "The task gives
+the text "thaddeus"." (v2) for every value, the trained planner wrote the first value into every step;
+"the password "tB"" is a span the model copies from the task after the words that name it.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from ..agent.plan import Plan, PlanStep
 from ..web.actions import ParseError, parse_action
 
 OFFLINE_TEACHER = "offline"  # the teacher spec that selects this annotator
-ANNOTATOR_VERSION = "v2"
+ANNOTATOR_VERSION = "v3"
 
 _TAG = re.compile(r'<(?P<tag>[a-zA-Z][\w-]*) id="(?P<id>\d+)"(?P<attrs>[^>]*)>(?P<text>[^<\n]*)')
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
@@ -190,12 +194,32 @@ def _join(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
+_CONTEXT_WORDS = 2
+
+
+def task_span(task: str, value: str) -> str | None:
+    """The task's own words for a value it contains: up to two words before it (not reaching back past
+    a quote) and the value, with its quotes when the task quotes it: 'the password "x1"'."""
+    at = task.lower().find(value.lower())
+    if at < 0 or not value.strip():
+        return None
+    end = at + len(value)
+    if at > 0 and task[at - 1] in "\"\u201c" and end < len(task) and task[end] in "\"\u201d":
+        at, end = at - 1, end + 1
+    before = task[:at]
+    cut = max(before.rfind('"'), before.rfind("\u201d")) + 1  # not back past a quoted value
+    words = before[cut:].split()
+    context = " ".join(words[-_CONTEXT_WORDS:])
+    span = f"{context} {task[at:end]}" if context else task[at:end]
+    return span if len(span) <= 80 else _clip(task[at:end], 80)
+
+
 def _reasoning(group: list[Described], task: str, last: bool) -> str:
     low = task.lower()
     first = group[0]
     named = [d.argument for d in group if d.argument and d.argument.lower() in low]
     if named:
-        return f'The task gives the text "{_clip(named[0])}".'
+        return f"The task says: {task_span(task, named[0])}."
     texts = [d.element.text for d in group if d.element and d.element.text and d.element.text.lower() in low]
     if texts:
         return f'The task names "{_clip(texts[0])}".'
