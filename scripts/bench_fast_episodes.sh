@@ -10,6 +10,7 @@ PY=${PY:-$PWD/.venv/bin/python}
 mkdir -p "$OUT"
 "$PY" benchmarks/step_vs_browsergym.py --seeds "${SEEDS:-0-2}" --steps 5 | tee "$OUT/step_vs_browsergym.txt"
 "$PY" benchmarks/eval_scaling.py --seeds 0-9 | tee "$OUT/eval_scaling.txt"
+"$PY" benchmarks/adaptive_replanning.py --seeds 0-4 | tee "$OUT/adaptive_replanning.txt"
 "$PY" benchmarks/model_time.py --model local:smollm2-135m --seeds "${MODEL_SEEDS:-0-2}" | tee "$OUT/model_time_base.txt"
 "$PY" benchmarks/model_time.py --model local:planact-miniwob --seeds "${MODEL_SEEDS:-0-2}" \
   | tee "$OUT/model_time_trained.txt"

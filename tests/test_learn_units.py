@@ -451,3 +451,30 @@ def test_renumbered_examples_keep_the_element_and_change_the_number():
     assert changed == 0 and rows[1] is row
     rows, changed = renumber_rows([row, row, row], 1e-9, 0)
     assert rows[0] is row and changed == 2  # the repeats, not the first
+
+
+def test_grounding_allows_every_id_again_once_clicking_what_it_named_changed_nothing():
+    """The executor names the "Login" button; while clicking it has not been tried the action may only
+    use its id. Once that click left this very page unchanged (avoid_futile), keeping the narrowing would
+    leave only Type or Select on a button: every id is allowed again."""
+    import re
+
+    from planact.agent.roles import ExecutorRole, RoleSettings
+    from planact.llm.scripted import ScriptedLLM
+
+    obs = _obs(LOGIN)
+    llm = ScriptedLLM(['# Element: the "Login" button\n', 'do(action="Click", element="10")',
+                       '# Element: the "Login" button\n', 'do(action="Click", element="6")'])
+    role = ExecutorRole(llm, RoleSettings(max_tokens=64, ground_element=True), "v2")
+    variables = {"task": LOGIN_TASK, "plan": "", "notes": [], "history": "", "feedback": None, "url": obs.url,
+                 "html": obs.html}
+
+    def click_ids(grammar: str) -> set[int]:
+        rule = re.search(r'^a0 ::= .*element=\\"" (\w+)', grammar, re.M).group(1)
+        return {int(i) for i in re.findall(r'"(\d+)"', re.search(rf"^{rule} ::= (.*)$", grammar, re.M).group(1))}
+
+    action, out, _ = role.next_action(variables, obs, 1, None)
+    assert action.element == 10 and click_ids(llm.calls[1][1].grammar) == {10}
+    action, out, _ = role.next_action(variables, obs, 2, None, avoid={("Click", 10)})
+    assert click_ids(llm.calls[3][1].grammar) == set(obs.elements) - {10}
+    assert "changed nothing here: every id allowed" in " ".join(out.calls[0].notes)

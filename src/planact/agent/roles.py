@@ -139,9 +139,16 @@ class ExecutorRole:
                               0, screenshot=obs.screenshot, max_tokens=48)
             calls.append(call)
             prefill = gen.text if gen.text.endswith("\n") else gen.text + "\n"
-            ids = candidates(prefill, obs) or ids
-            call.notes.append(f"element ids narrowed to {ids}" if len(ids) < len(obs.elements)
-                              else "no element shows the quoted text: every id allowed")
+            named = candidates(prefill, obs)
+            if named and all(("Click", i) in avoid for i in named):
+                # what it named was clicked on this very page and nothing changed: the grammar would only
+                # leave Type or Select on it, so every id is allowed again
+                call.notes.append(f"clicking {named} changed nothing here: every id allowed")
+            elif named:
+                ids = named
+                call.notes.append(f"element ids narrowed to {ids}")
+            else:
+                call.notes.append("no element shows the quoted text: every id allowed")
         words = task_words(str(variables.get("task", ""))) if s.type_from_task else ()
         grammar = action_grammar(ids, cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit, avoid=avoid,
                                  words=words)
