@@ -478,3 +478,15 @@ def test_grounding_allows_every_id_again_once_clicking_what_it_named_changed_not
     action, out, _ = role.next_action(variables, obs, 2, None, avoid={("Click", 10)})
     assert click_ids(llm.calls[3][1].grammar) == set(obs.elements) - {10}
     assert "changed nothing here: every id allowed" in " ".join(out.calls[0].notes)
+
+
+def test_grounding_takes_the_field_a_text_right_before_it_names():
+    """Fields labelled by a plain text element instead of a <label> (MiniWoB's multi-layouts, many real
+    forms): "the "Year" field" allows the text and the field right after it, not a field further on."""
+    from planact.agent.grounding import candidates
+
+    obs = _obs('<div id="1">Search for movies from year <b id="2">2010</b>.</div>\n<div id="5">Director Name</div>\n'
+               '<input id="6" type="text">\n<div id="7">Year</div>\n<input id="8" type="text">\n'
+               '<button id="11">Search</button>')
+    assert candidates('# Element: the "Year" field', obs) == [7, 8]
+    assert candidates('# Element: the "2010" text', obs) == [2]  # the next element is no field: the text alone

@@ -1,8 +1,9 @@
 """The executor's own words about its target, used to ground its element id: a small model often
 names the right element ("# Element: the "Yes" button") and then writes an id it has seen often
 instead of that element's. When the description quotes a text, the ids the action may use are
-narrowed to the elements that show that text (and the field a matching label names); when nothing
-matches, or nothing is quoted, every id on the page stays allowed. Nothing here knows a site or task."""
+narrowed to the elements that show that text (and the field a matching label, or a text right before
+a field, names); when nothing matches, or nothing is quoted, every id on the page stays allowed.
+Nothing here knows a site or task."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import re
 from ..web.observation import Observation
 
 _QUOTED = re.compile(r'"([^"\n]{1,80})"|\u201c([^\u201d\n]{1,80})\u201d|(?<![\w])\'([^\'\n]{1,80})\'(?![\w])')
+_FIELDS = ("input", "textarea", "select")
 _ATTR_TEXT = re.compile(r'(?:placeholder|aria-label|title|alt|value)="([^"]*)"')
 
 
@@ -40,10 +42,14 @@ def candidates(description: str, obs: Observation) -> list[int]:
     found = [i for i in found if not any(j != i and _within(obs, j, i) for j in found)]
     out = set(found)
     for i in found:
-        if obs.elements[i].tag == "label":
-            after = sorted((e.start, j) for j, e in obs.elements.items()
-                           if e.start >= obs.elements[i].end and e.interactive)
+        el = obs.elements[i]
+        if el.tag == "label":  # a label's field: the first control after it
+            after = sorted((e.start, j) for j, e in obs.elements.items() if e.start >= el.end and e.interactive)
             if after:
+                out.add(after[0][1])
+        elif not el.interactive:  # text that labels a field without a <label> ("Year" in a div): the field right after it
+            after = sorted((e.start, j) for j, e in obs.elements.items() if e.start >= el.end)
+            if after and obs.elements[after[0][1]].tag in _FIELDS:
                 out.add(after[0][1])
     return sorted(out)
 
