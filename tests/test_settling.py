@@ -34,6 +34,9 @@ PAGES = {
           const m = document.getElementById('m'); if (!m.hidden && e.target.textContent !== 'Open menu') m.hidden = true;
         }, 300));</script>""",
     "/locked": """<input id="d" type="text" readonly placeholder="Date"><input type="text" disabled placeholder="Off">""",
+    "/options": """<select id="s" onchange="document.getElementById('o').textContent = 'Chose ' + this.value">
+        <option>Ecuador</option><option>Trinidad and Tobago</option><option disabled>Closed</option></select>
+        <p id="o"></p>""",
 }
 
 
@@ -153,3 +156,16 @@ def test_the_rest_of_the_webrl_actions_work(session, site):
     assert "full address" in env.act(parse_action('do(action="Goto", argument="done")')).error
     assert env.act(parse_action('do(action="Switch Tab", argument="0")')).ok
     assert "no tab" in env.act(parse_action('do(action="Switch Tab", argument="3")')).error
+
+
+def test_clicking_an_option_picks_it(session, site):
+    """An <option> has no box to click: clicking it picks it in its list, as a person does in the opened
+    list, and the page hears the change; a disabled option says so."""
+    session.goto(site + "/options")
+    env = BrowserEnv(session, screenshots=False)
+    obs = env.observe()
+    option = next(i for i, e in obs.elements.items() if e.text == "Trinidad and Tobago")
+    assert env.act(parse_action(f'do(action="Click", element="{option}")')).ok
+    assert "Chose Trinidad and Tobago" in env.observe().html
+    closed = next(i for i, e in obs.elements.items() if e.text == "Closed")
+    assert "disabled" in env.act(parse_action(f'do(action="Click", element="{closed}")')).error

@@ -244,6 +244,23 @@ class BrowserEnv:
             raise ActionFailed(f"element {element} is not visible; scroll or pick another element")
         return loc
 
+    def _click_option(self, element: int) -> bool:
+        """A click on an <option> of a <select> picks it, as a person does in the opened list (the option
+        itself has no box to click): the select's value changes and its change events fire."""
+        for frame in self.page.frames:
+            found = frame.locator(f'option[data-planact-id="{element}"]')
+            if not found.count():
+                continue
+            where = found.first.evaluate("o => { const s = o.closest('select'); return s ? [s.getAttribute("
+                                         "'data-planact-id'), o.index, s.disabled || o.disabled] : null; }")
+            if not where or where[0] is None:
+                return False
+            if where[2]:
+                raise ActionFailed(f"option {element} is disabled and cannot be chosen")
+            frame.locator(f'select[data-planact-id="{where[0]}"]').first.select_option(index=where[1])
+            return True
+        return False
+
     def _registered(self, element: int):  # noqa: ANN202 - playwright's ElementHandle
         for frame in self.page.frames:
             try:
@@ -349,6 +366,8 @@ class BrowserEnv:
                 self._pointer = point
                 if name != "Hover":
                     page.mouse.click(*point, button=button)
+                return
+            if name == "Click" and self._click_option(action.element):
                 return
             loc = self._locate(action.element)
             if name == "Hover":
