@@ -43,14 +43,31 @@ def behaviour(agent: AgentSettings) -> dict[str, Any]:
     return d
 
 
+def _mechanics() -> str:
+    """The code that decides what an action does and which answers the executor may give: the browser's
+    actions and page scripts, grammars and grounding. A change there can move a score with the policy
+    unchanged (a click on an <option> that now picks it), so it is part of the protocol."""
+    import planact.agent.grammars as grammars
+    import planact.agent.grounding as grounding
+    import planact.web.env as env
+
+    h = hashlib.sha1()
+    files = [Path(m.__file__) for m in (grammars, grounding, env)]
+    files += sorted((Path(env.__file__).parent / "js").glob("*.js"))
+    for f in files:
+        h.update(f.name.encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
 def validation_protocol(cfg: PlanActConfig) -> str:
     """What validation scores depend on besides the policy: each configuration's resolved agent
-    settings (defaults included), the browser settings, what observations show (the observation
-    script), tasks and seeds. Scores under different protocols are not compared."""
+    settings (defaults included), the browser settings, what observations show and what actions do
+    (the page scripts, the browser's actions, grammars and grounding), tasks and seeds. Scores under
+    different protocols are not compared: a changed protocol has the best round validated again."""
     agents = {name: behaviour(validation_config(cfg, {}, a).agent) for name, a in cfg.learn.validate_.agents.items()}
     browser = validation_config(cfg, {}).browser.model_dump(mode="json", exclude={"set_of_marks"})
     d = {"agents": agents, "browser": browser,
-         "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(),
+         "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(), "mechanics": _mechanics(),
          "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}
     return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
