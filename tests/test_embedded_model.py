@@ -160,3 +160,21 @@ def test_llama_cpp_grammar_types_only_whole_words_of_the_task(embedded_model):
             typed.append(action.argument)
     assert typed, "the model typed nothing in 6 hot samples"
     assert all(t.split(" ") and all(w in words for w in t.split(" ")) for t in typed), typed
+
+
+def test_llama_cpp_loads_weights_into_plain_cpu_buffers(embedded_model):
+    """On a CPU that reports AMX in a virtual machine that does not let a process use it, a model in
+    ggml's AMX buffers crashed the process on its first prompt of more than one token. planact loads
+    with extra buffer types off, and llama-cpp-python's own defaults are left as they were."""
+    import llama_cpp
+
+    from planact.llm.base import ChatMessage, GenerationOptions
+    from planact.llm.llamacpp_backend import _plain_cpu_buffers
+
+    default = llama_cpp.llama_cpp.llama_model_default_params
+    with _plain_cpu_buffers(llama_cpp):
+        assert llama_cpp.llama_cpp.llama_model_default_params().use_extra_bufts is False
+    assert llama_cpp.llama_cpp.llama_model_default_params is default
+    gen = embedded_model.generate([ChatMessage("user", "Name three colours of the rainbow, please.")],
+                                  GenerationOptions(max_tokens=8))
+    assert gen.usage.prompt_tokens > 8 and gen.usage.completion_tokens > 0

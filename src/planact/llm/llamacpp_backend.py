@@ -34,6 +34,34 @@ def requantized(path: Path, qtype: str = "q8_0") -> Path:
     return out
 
 
+# Serializes model loads while `_plain_cpu_buffers` swaps llama-cpp-python's default model params.
+_LOAD_LOCK = threading.Lock()
+
+
+@contextlib.contextmanager
+def _plain_cpu_buffers(llama_cpp):  # noqa: ANN001 - the llama_cpp package
+    """Load weights into plain CPU buffers, not ggml's "extra" buffer types (AMX tiles, repacked
+    layouts). On machines whose CPU reports AMX without the kernel letting a process use it (seen on
+    virtual machines), a model in AMX buffers crashes the process (SIGSEGV) on the first batch of more
+    than one token. llama-cpp-python's `Llama` takes no argument for `use_extra_bufts`, so its default
+    model parameters are wrapped for the duration of the load."""
+    low = llama_cpp.llama_cpp
+    default = low.llama_model_default_params
+
+    def params():  # noqa: ANN202
+        p = default()
+        if hasattr(p, "use_extra_bufts"):
+            p.use_extra_bufts = False
+        return p
+
+    with _LOAD_LOCK:
+        low.llama_model_default_params = params
+        try:
+            yield
+        finally:
+            low.llama_model_default_params = default
+
+
 @contextlib.contextmanager
 def _quiet_stderr():
     """Silence C-level writes to stderr (file descriptor 2) for the duration."""
@@ -70,15 +98,16 @@ class LlamaCppBackend:
         model_path = requantized(path, requantize) if requantize else path
         self.name = name or path.name
         self._lock = threading.Lock()
-        self._llm = llama_cpp.Llama(
-            model_path=str(model_path),
-            n_ctx=n_ctx,
-            n_threads=n_threads,
-            lora_path=str(lora_path) if lora_path else None,
-            flash_attn=True,
-            seed=seed,
-            verbose=False,
-        )
+        with _plain_cpu_buffers(llama_cpp):
+            self._llm = llama_cpp.Llama(
+                model_path=str(model_path),
+                n_ctx=n_ctx,
+                n_threads=n_threads,
+                lora_path=str(lora_path) if lora_path else None,
+                flash_attn=True,
+                seed=seed,
+                verbose=False,
+            )
         template = self._llm.metadata.get("tokenizer.chat_template")
         if not template:
             raise LLMError(f"{path} has no chat template in its metadata")
