@@ -490,3 +490,72 @@ def test_grounding_takes_the_field_a_text_right_before_it_names():
                '<button id="11">Search</button>')
     assert candidates('# Element: the "Year" field', obs) == [7, 8]
     assert candidates('# Element: the "2010" text', obs) == [2]  # the next element is no field: the text alone
+
+
+def _file(path: Path, text: str = "x") -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    return path
+
+
+def test_a_packed_loop_unpacks_to_resume_elsewhere(tmp_path):
+    """`planact learn pack` keeps what resuming needs (state, records, the unfinished round's newest
+    checkpoint) and leaves out traces and unused adapters; `unpack` puts it back and restores the best
+    round's adapters from the shipped bundle; an existing loop is not written over."""
+    from typer.testing import CliRunner
+
+    from planact.cli.main import app
+
+    out = tmp_path / "runs" / "loop"
+    LearnState(round=3, phase="train", best_round=2, best_score=0.4).save(out)
+    _file(out / "learn.json", "{}")
+    _file(out / ".planact.lock")
+    r2, r3 = out / "rounds" / "2", out / "rounds" / "3"
+    _file(r2 / "rollouts.jsonl", '{"id": "a"}\n')
+    _file(r2 / "validation" / "alone" / "episodes.jsonl", '{"task_id": "t"}\n')
+    _file(r2 / "validation" / "alone" / "episodes" / "t-seed1" / "trace.json", "{}")
+    _file(r2 / "adapters" / "executor" / "adapter_model.safetensors")
+    _file(r3 / "synth" / "data" / "executor.jsonl", "{}\n")
+    _file(r3 / "adapters" / "executor" / "adapter_model.safetensors")   # trained: kept, checkpoints not
+    _file(r3 / "adapters" / "executor" / "planact_train.json", "{}")
+    _file(r3 / "adapters" / "executor" / "checkpoint-10" / "adapter_model.safetensors")
+    _file(r3 / "adapters" / "planner" / "checkpoint-10" / "optimizer.pt")  # cut off: newest checkpoint only
+    _file(r3 / "adapters" / "planner" / "checkpoint-20" / "optimizer.pt")
+    shipped = tmp_path / "shipped"
+    _file(shipped / "bundle.json", json.dumps({"round": 2, "roles": {"executor": "executor"}}))
+    _file(shipped / "executor" / "adapter.gguf", "shipped")
+
+    from planact.learn.pack import pack, unpack
+
+    s = pack(out, tmp_path / "state.tar.gz", shipped)
+    import tarfile
+
+    names = {Path(n).relative_to("loop").as_posix() for n in tarfile.open(s.archive).getnames()}
+    assert {"state.json", "learn.json", "rounds/2/rollouts.jsonl", "rounds/2/validation/alone/episodes.jsonl",
+            "rounds/3/synth/data/executor.jsonl", "rounds/3/adapters/executor/adapter_model.safetensors",
+            "rounds/3/adapters/planner/checkpoint-20/optimizer.pt"} <= names
+    assert not any("episodes/" in n or "lock" in n or "checkpoint-10" in n or n.startswith("rounds/2/adapters")
+                   for n in names), names
+    assert s.adapters == ["round 3: the round in progress"]
+
+    # the best round is not the shipped one: its adapters travel
+    _file(shipped / "bundle.json", json.dumps({"round": 1}))
+    assert any(n.endswith("rounds/2/adapters/executor/adapter_model.safetensors")
+               for n in tarfile.open(pack(out, tmp_path / "b.tar.gz", shipped).archive).getnames())
+    _file(shipped / "bundle.json", json.dumps({"round": 2, "roles": {"executor": "executor"}}))
+
+    elsewhere = tmp_path / "elsewhere" / "loop"
+    st = unpack(s.archive, elsewhere, shipped)
+    assert (st.round, st.phase, st.best_round) == (3, "train", 2)
+    assert (elsewhere / "rounds/2/adapters/executor/adapter.gguf").read_text() == "shipped"
+    assert (elsewhere / "rounds/3/adapters/planner/checkpoint-20/optimizer.pt").exists()
+    with pytest.raises(FileExistsError):
+        unpack(s.archive, elsewhere, shipped)
+
+    # the command line: an existing loop is a one-line error, --force writes over it
+    cfg = _file(tmp_path / "learn.yaml", f"learn: {{out: {elsewhere}}}\n")
+    r = CliRunner().invoke(app, ["learn", "unpack", str(s.archive), "--config", str(cfg)])
+    assert r.exit_code == 2 and "already holds a loop" in r.output
+    r = CliRunner().invoke(app, ["learn", "pack", "--config", str(cfg), "--to", str(tmp_path / "c.tar.gz")])
+    assert r.exit_code == 0 and "packed" in r.output, r.output
+

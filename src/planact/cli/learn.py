@@ -153,3 +153,55 @@ def ship_cmd(
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     console.print(f"shipped {path} ({size / 1e6:.1f} MB): planact run --planner local:{path} --executor local:{path}",
                   highlight=False)
+
+
+def _shipped(name: str) -> Path:
+    return Path(__file__).resolve().parent.parent / "models" / name
+
+
+@learn_app.command(name="pack")
+def pack_cmd(
+    config: Optional[Path] = typer.Option(None, "--config"),
+    out: Optional[Path] = typer.Option(None, "--out", help="the loop's folder (default: learn.out)"),
+    to: Optional[Path] = typer.Option(None, "--to", help="the archive (default: OUT-state.tar.gz beside OUT)"),
+    shipped: str = typer.Option("planact-miniwob", help="the shipped bundle whose round need not be packed"),
+) -> None:
+    """Write the loop's state into one archive to commit or copy (no traces; adapters only where needed)."""
+    from ..learn.pack import pack
+
+    cfg = _load(config, out)
+    folder = Path(cfg.learn.out)
+    archive = to or folder.with_name(folder.name + "-state.tar.gz")
+    try:
+        s = pack(folder, archive, _shipped(shipped))
+    except FileNotFoundError as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"packed {folder} into {s.archive} ({s.files} files, {s.bytes / 1e6:.1f} MB)"
+                  + (f"; adapters of {'; '.join(s.adapters)}" if s.adapters else "; no adapters")
+                  + ("; left out: " + ", ".join(f"{k} ({v} files)" for k, v in s.left_out.items()) if s.left_out else ""),
+                  highlight=False)
+
+
+@learn_app.command(name="unpack")
+def unpack_cmd(
+    archive: Path = typer.Argument(..., help="an archive from `planact learn pack`"),
+    config: Optional[Path] = typer.Option(None, "--config"),
+    out: Optional[Path] = typer.Option(None, "--out", help="the loop's folder (default: learn.out)"),
+    shipped: str = typer.Option("planact-miniwob", help="the shipped bundle to take the best round's adapters from"),
+    force: bool = typer.Option(False, "--force", help="write over a loop already in OUT"),
+) -> None:
+    """Put a packed loop back, so that `planact learn run` resumes it."""
+    import tarfile
+
+    from ..learn.pack import unpack
+
+    cfg = _load(config, out)
+    folder = Path(cfg.learn.out)
+    try:
+        st = unpack(archive, folder, _shipped(shipped), force)
+    except (FileExistsError, FileNotFoundError, ValueError, tarfile.TarError) as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"unpacked into {folder}: round {st.round}, phase {st.phase}; "
+                  f"resume with: planact learn run" + (f" --config {config}" if config else ""), highlight=False)
