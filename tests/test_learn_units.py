@@ -142,6 +142,30 @@ def test_outcome_filter_drops_overwritten_values_but_not_invisible_ones(tmp_path
     assert [s["action"] for s in chosen.data["trajectory"]["steps"]] == [user, pw, login]
 
 
+def test_outcome_filter_drops_a_click_that_only_drew_the_same_content_again(tmp_path):
+    """A second click on Search draws the same results with new element ids: the page's content did
+    not change, so the click is not taught (the trained executor clicked Search to the step limit)."""
+    from planact.web.observation import page_content
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    form = '<input id="4" type="text" value="Tula">\n<button id="5">Search</button>'
+    results = lambda first: "\n".join(f'<a id="{first + i}">{name}</a>' for i, name in enumerate(("Ann", "Bo")))  # noqa: E731
+    pages = ['<input id="4" type="text">\n<button id="5">Search</button>', form, form + "\n" + results(6),
+             form + "\n" + results(8)]
+    assert page_content(pages[2]) == page_content(pages[3]) and page_content(pages[1]) != page_content(pages[2])
+    assert page_content('<span dom-id="7" id="9">') == '<span dom-id="7" id="1">'
+    acts = ['do(action="Type", argument="Tula", element="4")', 'do(action="Click", element="5")',
+            'do(action="Click", element="5")', 'do(action="Click", element="9")']
+    steps = [{"index": i + 1, "url": "file:///s.html", "action": a, "raw_output": a, "observation": pages[i]}
+             for i, a in enumerate(acts)]
+    data = {"query": "q", "site": "miniwob/search-engine", "suite": "miniwob", "task_id": "search-engine",
+            "env_seed": 10000, "trajectory": {"task": 'Enter "Tula", press Search, click the 2nd result.', "steps": steps}}
+    store.append_batch([new_record("trajectories", "a", 0, Provenance(stage="trajectories"), data, [], "kept")], "a")
+    (chosen,), _ = select(cfg, tmp_path, 1)
+    assert [s["action"] for s in chosen.data["trajectory"]["steps"]] == [acts[0], acts[1], acts[3]]
+
+
 def test_seeds_below_10000_and_overlaps_are_refused():
     with pytest.raises(LearnError, match="reserved"):
         check_seeds(PlanActConfig.model_validate({"learn": {"seed_start": 0}}))

@@ -16,6 +16,7 @@ from ..config import PlanActConfig
 from ..synth.annotator import element_line
 from ..synth.records import Record, RecordStore
 from ..web.actions import Action, ParseError, parse_action
+from ..web.observation import page_content
 from .rollouts import all_rollouts, task_of
 
 
@@ -50,15 +51,17 @@ def _unobservable(action: Action, page: str) -> bool:
 
 
 def _changed_nothing(steps: list[dict], i: int) -> bool:
-    """Step i was no action, or an action after which the page (address and content) was exactly as
-    before. The last step always counts: the episode ended on it."""
+    """Step i was no action, or an action after which the page (address and content) was as before:
+    the same but for element ids (a part drawn again unchanged, as search results are on a second
+    click of Search). The last step always counts: the episode ended on it."""
     st = steps[i]
     if not st.get("action"):
         return i + 1 < len(steps)
     if i + 1 >= len(steps):
         return False
     nxt = steps[i + 1]
-    if (nxt.get("url"), nxt.get("observation")) != (st.get("url"), st.get("observation")):
+    if nxt.get("url") != st.get("url") or page_content(nxt.get("observation") or "") != page_content(
+            st.get("observation") or ""):
         return False
     action = _parsed(st)
     return not (action and _unobservable(action, st.get("observation") or ""))

@@ -4,11 +4,23 @@ snippets that stand in for past observations in the executor's history ("garbage
 from __future__ import annotations
 
 import hashlib
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
 
 from ..llm.base import approx_tokens
+
+_ID_ATTR = re.compile(r'(?<![\w-])id="(\d+)"')
+
+
+def page_content(html: str) -> str:
+    """The page's content with element ids renumbered in order of appearance. A page that re-renders
+    a part of itself unchanged (search results drawn again on a second click of Search) gets new ids
+    for the same elements; its content is the same, and so is this."""
+    ids: dict[str, int] = {}
+    return _ID_ATTR.sub(lambda m: f'id="{ids.setdefault(m.group(1), len(ids) + 1)}"', html)
+
 
 TRUNCATION_MARKER = "<!-- planact: observation truncated here ({hidden} of {total} elements not shown) -->"
 
