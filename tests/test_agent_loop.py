@@ -153,6 +153,33 @@ def rules(grammar):
     return dict(line.split(" ::= ", 1) for line in grammar.splitlines() if " ::= " in line)
 
 
+REDRAW = """<!doctype html><title>Search</title><input placeholder="Query"><button id="go">Search</button><div id="out"></div>
+<script>document.getElementById("go").onclick = () => {
+  const out = document.getElementById("out"); out.innerHTML = "";
+  for (const name of ["Ann", "Bo"]) { const a = document.createElement("a"); a.href = "#"; a.textContent = name; out.append(a); }
+};</script>"""
+
+
+def test_a_click_that_draws_the_same_content_again_changed_nothing(browser, tmp_path):
+    """Search clicked again draws the same results as new nodes (new ids): the page did not change, so
+    the click is left out of the grammar on that page, and repeating it is a loop."""
+    page = tmp_path / "redraw.html"
+    page.write_text(REDRAW)
+
+    def clicker(messages):
+        return f'do(action="Click", element="{by_text(messages, "Search")}")'
+
+    executor = ScriptedLLM(clicker)
+    rec, trace = run(AdHocSuite(page.as_uri(), "Search and open Bo"), browser, tmp_path / "run", executor,
+                     use_planner=False, max_steps=8, avoid_futile=True)
+    first, second, third = (s["observation"] for s in trace["steps"])
+    assert first != second != third and "Bo" in second  # new ids for the same results on each click
+    assert rec.status == "loop" and rec.steps == 3
+    search = f'"{by_text(executor.calls[0][0], "Search")}"'
+    assert search in rules(executor.calls[1][1].grammar)["id"].split(" | ")  # the first click changed the page
+    assert search not in rules(executor.calls[2][1].grammar)["id0"].split(" | ")  # the second did not
+
+
 def test_exploration_takes_random_afforded_actions_instead_of_asking_the_model(suite, browser, tmp_path):
     executor = ScriptedLLM(shopper)
     rec, trace = run(suite, browser, tmp_path, executor, use_planner=False, max_steps=6, explore=1.0, max_repeats=9)

@@ -45,14 +45,17 @@ def behaviour(agent: AgentSettings) -> dict[str, Any]:
 
 def _mechanics() -> str:
     """The code that decides what an action does and which answers the executor may give: the browser's
-    actions and page scripts, grammars and grounding. A change there can move a score with the policy
+    actions and page scripts, grammars and grounding, and the loop that tells an action that changed
+    nothing (the page's digest) and leaves it out. A change there can move a score with the policy
     unchanged (a click on an <option> that now picks it), so it is part of the protocol."""
     import planact.agent.grammars as grammars
     import planact.agent.grounding as grounding
+    import planact.agent.loop as loop
     import planact.web.env as env
+    import planact.web.observation as observation
 
     h = hashlib.sha1()
-    files = [Path(m.__file__) for m in (grammars, grounding, env)]
+    files = [Path(m.__file__) for m in (grammars, grounding, env, loop, observation)]
     files += sorted((Path(env.__file__).parent / "js").glob("*.js"))
     for f in files:
         h.update(f.name.encode() + b"\0" + f.read_bytes())

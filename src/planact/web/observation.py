@@ -62,8 +62,9 @@ class Observation:
 
     @property
     def digest(self) -> str:
-        """Changes whenever the page's content or address changes (used to detect loops)."""
-        return hashlib.sha1(f"{self.url}\n{self.html}".encode()).hexdigest()[:16]
+        """Changes whenever the page's content or address changes (used to detect loops and actions
+        that changed nothing); not when a part is drawn again unchanged with new element ids."""
+        return hashlib.sha1(f"{self.url}\n{page_content(self.html)}".encode()).hexdigest()[:16]
 
     def snippet(self, element_id: int | None, max_chars: int = 400) -> str:
         """The part of the page around one element: its parent's opening and the element itself.
