@@ -153,6 +153,7 @@ def test_a_vision_model_sees_the_screenshot_with_marks_and_a_text_model_does_not
     for executor in (seen, blind):
         agent = PlanActAgent(executor=executor, planner=planner, config=AgentConfig(replan="never", max_steps=1))
         traj = play_episode(suite, env.session, agent, "adhoc", None, settings)
+        assert executor.calls, (traj.status, traj.error)
         images = executor.calls[-1][0][-1].images
         if executor is seen:
             assert len(images) == 1 and images[0][:3] == b"\xff\xd8\xff"  # a JPEG
