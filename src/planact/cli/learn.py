@@ -132,6 +132,11 @@ def status(
     _tables(st)
 
 
+def _shipped(name: str) -> Path:
+    """A bundle shipped inside planact (`local:NAME`)."""
+    return Path(__file__).resolve().parent.parent / "models" / name
+
+
 @learn_app.command(name="ship")
 def ship_cmd(
     config: Optional[Path] = typer.Option(None, "--config"),
@@ -144,7 +149,7 @@ def ship_cmd(
     from ..learn.ship import ship
 
     cfg = _load(config, out)
-    target = dest or Path(__file__).resolve().parent.parent / "models" / name
+    target = dest or _shipped(name)
     try:
         path = ship(Path(cfg.learn.out), target, round_, name, str(config) if config else None)
     except (FileNotFoundError, ValueError) as err:
@@ -153,10 +158,6 @@ def ship_cmd(
     size = sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
     console.print(f"shipped {path} ({size / 1e6:.1f} MB): planact run --planner local:{path} --executor local:{path}",
                   highlight=False)
-
-
-def _shipped(name: str) -> Path:
-    return Path(__file__).resolve().parent.parent / "models" / name
 
 
 @learn_app.command(name="pack")
