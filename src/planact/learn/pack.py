@@ -95,10 +95,10 @@ def pack(out: Path, archive: Path, shipped: Path | None = None) -> PackSummary:
             members.append(p)
     for r in sorted(keep_adapters):
         members += _adapter_files(out / "rounds" / str(r) / "adapters")
-    dropped = sum(1 for p in (out / "rounds").glob("*/adapters/**/*") if p.is_file()) if (out / "rounds").is_dir() else 0
-    kept_adapter_files = sum(1 for p in members if "adapters" in p.relative_to(out).parts)
-    if dropped - kept_adapter_files:
-        left_out["adapters of other rounds, older checkpoints"] = dropped - kept_adapter_files
+    adapter_files = sum(1 for p in out.glob("rounds/*/adapters/**/*") if p.is_file())
+    packed_adapter_files = sum(1 for p in members if "adapters" in p.relative_to(out).parts)
+    if adapter_files > packed_adapter_files:
+        left_out["adapters of other rounds, older checkpoints"] = adapter_files - packed_adapter_files
     archive.parent.mkdir(parents=True, exist_ok=True)
     tmp = archive.with_name(archive.name + ".tmp")
     with tarfile.open(tmp, "w:gz") as tar:
