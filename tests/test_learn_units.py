@@ -47,8 +47,8 @@ def test_annotator_writes_grounded_steps_from_elements():
     acts = _acts(LOGIN, ['do(action="Type", argument="ann", element="6")',
                          'do(action="Type", argument="x1", element="9")', 'do(action="Click", element="10")'])
     plan = annotate(LOGIN_TASK, acts)
-    assert [s.step for s in plan.steps] == ['Type "ann" into the Username field.', 'Type "x1" into the Password field.',
-                                            'Click the "Login" button.']
+    assert [s.step for s in plan.steps] == ['Type "ann" into the "Username" field.',
+                                            'Type "x1" into the "Password" field.', 'Click the "Login" button.']
     assert [s.actions for s in plan.steps] == [[1], [2], [3]]
     assert validate_grounding(plan, 3) is None
     # each value's reasoning quotes the task's own words for it, so a planner copies the span that names it
@@ -68,6 +68,11 @@ def test_annotator_names_checkboxes_icons_and_element_lines():
                                             "Click the retweet icon."]
     assert element_line('do(action="Click", element="6")', BOXES) == '# Element: the "Submit" button'
     assert element_line('do(action="Scroll Down")', BOXES) == ""
+    # an element without text of its own is named by the first text inside it (quoted: it grounds the id)
+    assert element_line('do(action="Click", element="2")', BOXES) == '# Element: "tB"'
+    tree = '<ul id="1">\n<li id="2">\n<span id="3">Marcella</span>\n<ul id="4">\n<li id="5">Annis</li></ul></li></ul>'
+    assert element_line('do(action="Click", element="2")', tree) == '# Element: "Marcella"'
+    assert element_line('do(action="Click", element="4")', tree) == '# Element: "Annis"'
 
 
 def test_curriculum_allocates_by_the_policys_record():

@@ -15,6 +15,12 @@ Consecutive clicks on the same kind of element (a set of checkboxes) stay one st
 A step that uses a value from the task quotes the task's own words around it (v3): with "The task gives
 the text "thaddeus"." (v2) for every value, the trained planner wrote the first value into every step;
 "the password "tB"" is a span the model copies from the task after the words that name it.
+
+Elements are named by a quoted text wherever one exists (v4): a field or list by its label (`the
+"Username" field`, v3: `the Username field`), an element without text of its own by the first text
+inside it (`"tB"` for a <label> around a checkbox, `"Marcella"` for a tree's <li>; v3: `the label
+element`). The executor copies these names into its `# Element:` line, and only a quoted name narrows
+the ids it may use (agent/grounding.py).
 """
 
 from __future__ import annotations
@@ -22,12 +28,13 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass
+from html.parser import HTMLParser
 
 from ..agent.plan import Plan, PlanStep
 from ..web.actions import ParseError, parse_action
 
 OFFLINE_TEACHER = "offline"  # the teacher spec that selects this annotator
-ANNOTATOR_VERSION = "v3"
+ANNOTATOR_VERSION = "v4"
 
 _TAG = re.compile(r'<(?P<tag>[a-zA-Z][\w-]*) id="(?P<id>\d+)"(?P<attrs>[^>]*)>(?P<text>[^<\n]*)')
 _ATTR = re.compile(r'([\w-]+)(?:="([^"]*)")?')
@@ -92,9 +99,9 @@ class Element:
         if kind == "icon":
             return f"the {self.icon} icon"
         if kind == "password field":
-            return f"the {name} field" if name else "the password field"
+            return f'the "{name}" field' if name else "the password field"
         if kind in ("field", "list"):
-            return f"the {name} {kind}" if name else f"the {kind}"
+            return f'the "{name}" {kind}' if name else f"the {kind}"
         if kind and name:
             return f'the "{name}" {kind}'
         if name:
@@ -128,8 +135,46 @@ def find_element(page_html: str, element_id: int) -> Element | None:
                 # <label id="3">Tags: </label> on the line before, with the input on its own line
                 prev_text = re.search(r'<label id="\d+"[^>]*>([^<\n]+)', lines[i - 1])
                 label = html_lib.unescape(prev_text.group(1)).strip() if prev_text else ""
+        elif not text:  # <label><input type="checkbox">tB</label>, <li><span>Marcella</span>...
+            text = first_texts(page_html).get(element_id, "")
         return Element(m.group("tag"), text, attrs, label)
     return None
+
+
+_VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
+
+
+class _FirstText(HTMLParser):
+    """For each element id, the first non-blank text inside it (its own or a descendant's)."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[int | None] = []
+        self.first: dict[int, str] = {}
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in _VOID:
+            return
+        ident = dict(attrs).get("id")
+        self.open.append(int(ident) if ident and ident.isdigit() else None)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in _VOID and self.open:
+            self.open.pop()
+
+    def handle_data(self, data: str) -> None:
+        text = " ".join(data.split())
+        if text:
+            for ident in self.open:
+                if ident is not None:
+                    self.first.setdefault(ident, text)
+
+
+def first_texts(page_html: str) -> dict[int, str]:
+    parser = _FirstText()
+    parser.feed(page_html)
+    parser.close()
+    return parser.first
 
 
 @dataclass
