@@ -5,7 +5,7 @@ the one being trained, and by `planact synth plans|replan --teacher offline`.
 
     ## Step 1
     Reasoning: The task says: the username "thaddeus".
-    Step: Type "thaddeus" into the Username field.
+    Step: Type "thaddeus" into the "Username" field.
     Actions: 1
 
 Each typed or selected value is a step of its own (v2): with one step "Type "thaddeus" into the Username
@@ -91,7 +91,7 @@ class Element:
         return " ".join(words[:2])
 
     def describe(self) -> str:
-        """`the "Next" button`, `the Username field`, `the retweet icon`, `"Tula"`."""
+        """`the "Next" button`, `the "Username" field`, `the retweet icon`, `"Tula"`."""
         kind = self.kind
         name = self.text or self.label or self.attrs.get("aria-label", "") or self.attrs.get("placeholder", "") \
             or self.attrs.get("title", "")
