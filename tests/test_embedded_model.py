@@ -162,6 +162,24 @@ def test_llama_cpp_grammar_types_only_whole_words_of_the_task(embedded_model):
     assert all(t.split(" ") and all(w in words for w in t.split(" ")) for t in typed), typed
 
 
+def test_llama_cpp_grammar_types_only_into_the_fields_it_is_given(embedded_model):
+    """With type_into_fields the grammar lets Type use only the field's id while Click keeps every id:
+    asked to type into the label and sampling hot, the embedded model still types only into the field."""
+    from planact.agent.grammars import action_grammar
+    from planact.llm.base import ChatMessage, GenerationOptions
+    from planact.web.actions import parse_action
+
+    grammar = action_grammar([7, 8, 9], notes=False, exit_=False, targets={"Type": [8], "Search": [8]})
+    messages = [ChatMessage("user", 'Answer with do(action="Type", argument="41nu", element="7").')]
+    actions = []
+    for seed in range(6):
+        gen = embedded_model.generate(messages, GenerationOptions(max_tokens=120, temperature=1.5, seed=seed,
+                                                                  grammar=grammar))
+        actions.append(parse_action(gen.text))
+    assert any(a.name == "Type" for a in actions), [a.call() for a in actions]
+    assert all(a.element == 8 for a in actions if a.name in ("Type", "Search")), [a.call() for a in actions]
+
+
 def test_llama_cpp_loads_weights_into_plain_cpu_buffers(embedded_model):
     """On a CPU that reports AMX in a virtual machine that does not let a process use it, a model in
     ggml's AMX buffers crashed the process on its first prompt of more than one token. planact loads

@@ -588,3 +588,37 @@ def test_a_packed_loop_unpacks_to_resume_elsewhere(tmp_path):
     r = CliRunner().invoke(app, ["learn", "pack", "--config", str(cfg), "--to", str(tmp_path / "c.tar.gz")])
     assert r.exit_code == 0 and "packed" in r.output, r.output
 
+
+
+def test_typing_goes_into_the_field_the_executor_named_not_its_label():
+    """With type_into_fields, "the "Password" field" names the label and its field; Type may only use the
+    field, while Click keeps both. Named nothing typable (the "Login" button): Type may use the page's fields.
+    A list is what an option is selected in."""
+    import re
+
+    from planact.agent.grounding import field_targets
+    from planact.agent.roles import ExecutorRole, RoleSettings
+    from planact.llm.scripted import ScriptedLLM
+
+    obs = _obs(LOGIN)
+    assert field_targets([8, 9], obs) == {"Type": [9], "Search": [9]}
+    assert field_targets([10], obs) == {"Type": [6, 9], "Search": [6, 9]}
+    listed = _obs('<div id="1">Select Ann</div>\n<select id="2">\n<option id="3">Ann</option></select>\n'
+                  '<div id="4" contenteditable="true">notes</div>\n<input id="5" type="checkbox">')
+    assert field_targets([1], listed) == {"Type": [4], "Search": [4], "Select Dropdown Option": [2]}
+
+    def ids_of(grammar: str, name: str) -> set[int]:
+        index = next(i for i, line in enumerate(grammar.splitlines()) if f'\\"{name}\\"' in line
+                     and line.startswith("a"))
+        rule = re.search(r'element=\\"" (\w+)', grammar.splitlines()[index]).group(1)
+        return {int(i) for i in re.findall(r'"(\d+)"', re.search(rf"^{rule} ::= (.*)$", grammar, re.M).group(1))}
+
+    variables = {"task": LOGIN_TASK, "plan": "", "notes": [], "history": "", "feedback": None, "url": obs.url,
+                 "html": obs.html}
+    for fields, typed in ((True, {9}), (False, {8, 9})):
+        llm = ScriptedLLM(['# Element: the "Password" field\n', 'do(action="Type", argument="x1", element="9")'])
+        role = ExecutorRole(llm, RoleSettings(max_tokens=64, ground_element=True, type_into_fields=fields), "v2")
+        action, _, error = role.next_action(variables, obs, 1, None)
+        grammar = llm.calls[1][1].grammar
+        assert action.element == 9 and error is None
+        assert ids_of(grammar, "Type") == typed and ids_of(grammar, "Click") == {8, 9}

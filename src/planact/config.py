@@ -67,6 +67,11 @@ class AgentSettings(_Strict):
         "what the executor types (Type, Search) is made of the task's own words, on grammar backends: a small "
         "model otherwise copies \"41nu\" as \"4\". Only for tasks whose typed values are in their text "
         "(MiniWoB's are). Unset: as the executor's model bundle recommends, else off"))
+    type_into_fields: bool | None = Field(None, description=(
+        "on grammar backends, Type and Search may only target a text field (input, textarea, editable or "
+        "role=textbox) and Select Dropdown Option only a list (select, role=listbox/combobox): among the ids "
+        "the executor's '# Element:' line named when one is such a field, else the page's. A small model "
+        "otherwise types into the label it named. Unset: as the executor's model bundle recommends, else off"))
     image_tokens: int = Field(1105, ge=0, description=(
         "a screenshot sent to a vision model costs at most this many tokens (OpenAI's accounting; scaled down "
         "to fit, low detail under 255; 0: as taken). 1105 is a 1280x720 viewport at high detail"))

@@ -4,7 +4,7 @@ OpenAI-compatible servers can with ?grammar_field=guided_grammar)."""
 from __future__ import annotations
 
 import json
-from collections.abc import Collection
+from collections.abc import Collection, Mapping, Sequence
 
 from ..web.actions import ACTION_SPACE
 
@@ -42,15 +42,18 @@ ELEMENT_LINE_GRAMMAR = 'root ::= "# Element: " [^\\n]{1,80} "\\n"\n'
 
 
 def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True, exit_: bool = True,
-                   avoid: Collection[tuple[str, int | None]] = (), words: Collection[str] = ()) -> str:
+                   avoid: Collection[tuple[str, int | None]] = (), words: Collection[str] = (),
+                   targets: Mapping[str, Sequence[int]] | None = None) -> str:
     """Any action of the action space, with element ids restricted to those on the page; without
     `# Note:` lines or without `exit(...)` when asked (exploration on suites that take no answer).
     `avoid`: (action name, element id or None) pairs the answer may not use, e.g. actions that left
     this very page unchanged; an action whose every target is avoided is left out. `words`: when
     given, what Type and Search write is made of these words only, separated by single spaces
     (values copied from the task: a small model copies "41nu" as "4" when nothing holds it to the
-    whole word)."""
+    whole word). `targets`: action name -> the ids that action may use instead of `element_ids` (typing
+    only into fields)."""
     ids = sorted(set(element_ids)) or [0]
+    targets = targets or {}
     banned = set(avoid)
     rules = [f"root ::= {'think ' if cot else ''}elem? {'note? ' if notes else ''}call"]
     rules.append(r'elem ::= "# Element: " [^\n]{1,80} "\n"')
@@ -61,7 +64,7 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
         if "argument" in args:
             parts.append('", argument=\\"" ' + ("typed" if words and name in _TYPED else "text") + ' "\\""')
         if "element" in args:
-            allowed = [e for e in ids if (name, e) not in banned]
+            allowed = [e for e in sorted(set(targets.get(name, ids))) if (name, e) not in banned]
             if not allowed:
                 continue
             rule = "id" if len(allowed) == len(ids) else f"id{i}"
@@ -74,7 +77,7 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
         rules.append(f"a{i} ::= " + " ".join(parts))
         alts.append(f"a{i}")
     if not alts and not exit_:  # everything avoided: the plain grammar (the loop check catches a repeat)
-        return action_grammar(element_ids, cot, notes, exit_, words=words)
+        return action_grammar(element_ids, cot, notes, exit_, words=words, targets=targets)
     if exit_:
         rules.append('exit ::= "exit(message=\\"" text "\\")"')
     rules.append("id ::= " + " | ".join(_lit(str(i)) for i in ids))

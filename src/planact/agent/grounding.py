@@ -3,7 +3,9 @@ names the right element ("# Element: the "Yes" button") and then writes an id it
 instead of that element's. When the description quotes a text, the ids the action may use are
 narrowed to the elements that show that text (and the field a matching label, or a text right before
 a field, names); when nothing matches, or nothing is quoted, every id on the page stays allowed.
-Nothing here knows a site or task."""
+With `type_into_fields`, what types text may only target a field and what selects an option only a list
+(`field_targets`): "the "Verify password" field" names its label and its field, and Type goes into the
+field. Nothing here knows a site or task."""
 
 from __future__ import annotations
 
@@ -14,6 +16,11 @@ from ..web.observation import Observation
 _QUOTED = re.compile(r'"([^"\n]{1,80})"|\u201c([^\u201d\n]{1,80})\u201d|(?<![\w])\'([^\'\n]{1,80})\'(?![\w])')
 _FIELDS = ("input", "textarea", "select")
 _ATTR_TEXT = re.compile(r'(?:placeholder|aria-label|title|alt|value)="([^"]*)"')
+# <input> types that take no typed text
+_NOT_TYPED = {"button", "submit", "reset", "checkbox", "radio", "file", "image", "hidden", "range", "color"}
+_ATTR = re.compile(r'([\w-]+)="([^"]*)"')
+TEXT_ACTIONS = ("Type", "Search")  # actions that write text into a field
+OPTION_ACTIONS = ("Select Dropdown Option",)  # actions that pick an option of a list
 
 
 def _norm(s: str) -> str:
@@ -63,3 +70,36 @@ def _within(obs: Observation, inner: int, outer: int) -> bool:
         p = obs.elements[p].parent if p in obs.elements else None
         seen += 1
     return False
+
+
+def _attrs(obs: Observation, i: int) -> dict[str, str]:
+    e = obs.elements[i]
+    return {k.lower(): v for k, v in _ATTR.findall(obs.html[e.start:e.end].split(">", 1)[0])}
+
+
+def takes_text(obs: Observation, i: int) -> bool:
+    """An element text can be typed into: a text-like <input>, a <textarea>, an editable element, or one
+    whose role is a text box."""
+    tag, attrs = obs.elements[i].tag, _attrs(obs, i)
+    if tag == "input":
+        return attrs.get("type", "text").lower() not in _NOT_TYPED
+    editable = attrs.get("contenteditable", "false").lower() in ("", "true", "plaintext-only")
+    return tag == "textarea" or editable or attrs.get("role", "").lower() in ("textbox", "searchbox", "combobox")
+
+
+def takes_option(obs: Observation, i: int) -> bool:
+    """An element an option can be selected in: a <select>, or one whose role is a list box or combo box."""
+    return obs.elements[i].tag == "select" or _attrs(obs, i).get("role", "").lower() in ("listbox", "combobox")
+
+
+def field_targets(ids: list[int], obs: Observation) -> dict[str, list[int]]:
+    """The ids each text- or option-writing action may use: typing goes into a field, selecting into a
+    list. Among `ids` (what the executor named) when any of them is such an element, else among the whole
+    page's; an action is left unrestricted where the page has none (a page this cannot read)."""
+    out: dict[str, list[int]] = {}
+    for names, test in ((TEXT_ACTIONS, takes_text), (OPTION_ACTIONS, takes_option)):
+        fit = [i for i in ids if i in obs.elements and test(obs, i)]
+        fit = fit or [i for i in obs.elements if test(obs, i)]
+        if fit:
+            out.update({name: sorted(fit) for name in names})
+    return out

@@ -43,6 +43,7 @@ class AgentConfig:
     image_tokens: int = 1105  # a screenshot costs at most this (OpenAI's count; 1280x720 at high detail is 1105)
     ground_element: bool = False  # the executor's "# Element:" description narrows the ids it may use
     type_from_task: bool = False  # what the executor types is made of the task's words (grammar backends)
+    type_into_fields: bool = False  # Type / Search only into fields, Select only in lists (grammar backends)
     cot: bool = False
     max_steps: int = 25
     episode_timeout_s: float = 1800.0  # checked before each step; 0 = no limit
@@ -139,7 +140,7 @@ class PlanActAgent:
             executor, RoleSettings(cfg.executor_max_tokens + extra, cfg.temperature, cfg.cot, cfg.use_grammar,
                                    grammar_notes=cfg.grammar_notes, grammar_exit=cfg.grammar_exit, vision=cfg.vision,
                                    image_tokens=cfg.image_tokens, ground_element=cfg.ground_element,
-                                   type_from_task=cfg.type_from_task),
+                                   type_from_task=cfg.type_from_task, type_into_fields=cfg.type_into_fields),
             concrete_version(cfg.prompt_version, executor), cfg.prompt_dir)
         self.planner = self.replanner = None
         if cfg.use_planner:

@@ -12,7 +12,7 @@ from ..web.actions import Action, ParseError, parse_action
 from ..web.observation import Observation
 from .cot import split_reasoning
 from .grammars import ELEMENT_LINE_GRAMMAR, action_grammar, plan_grammar, task_words
-from .grounding import candidates
+from .grounding import candidates, field_targets
 from .plan import Plan, PlanParseError, PlanStep, distinct_steps, parse_plan, repeats_a_step
 from .prompts import DEFAULT_VERSION, PromptTemplate, load_prompt
 from .trace import LLMCall
@@ -33,6 +33,8 @@ class RoleSettings:
     ground_element: bool = False
     # executor: what Type and Search write is made of the task's words (grammars.task_words)
     type_from_task: bool = False
+    # Type / Search only into a field, Select Dropdown Option only in a list (agent/grounding.py field_targets)
+    type_into_fields: bool = False
     image_tokens: int = 0  # the screenshot is scaled down to cost at most this many tokens (0: as taken)
 
 
@@ -150,8 +152,9 @@ class ExecutorRole:
             else:
                 call.notes.append("no element shows the quoted text: every id allowed")
         words = task_words(str(variables.get("task", ""))) if s.type_from_task else ()
+        targets = field_targets(ids, obs) if s.type_into_fields else None
         grammar = action_grammar(ids, cot=s.cot, notes=s.grammar_notes, exit_=s.grammar_exit, avoid=avoid,
-                                 words=words)
+                                 words=words, targets=targets)
         gen, call = _call(self.llm, "executor", self.prompt, variables, s, step, grammar, feedback, 0,
                           screenshot=obs.screenshot, prefill=prefill)
         calls.append(call)

@@ -66,7 +66,7 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
     return dest
 
 
-RECOMMENDED = ("ground_element", "avoid_futile", "type_from_task")  # executor settings a bundle passes on to the agent
+RECOMMENDED = ("ground_element", "avoid_futile", "type_from_task", "type_into_fields")  # executor settings a bundle passes on to the agent
 
 
 def recommended_agent(res: Any, learn_cfg: dict[str, Any]) -> dict[str, bool]:
