@@ -23,6 +23,10 @@ def test_full_fine_tuning_defaults_are_the_papers(tmp_path):
     assert args.num_train_epochs == 1.0 and args.completion_only_loss is True
     lora = build_args(TrainSettings(), tmp_path, has_eval=False, n_train=10, cuda=False)
     assert lora.learning_rate == 2e-4 and lora.eval_strategy == "no"
+    # batches of similar length (less padding) only when asked: transformers' LengthGroupedSampler
+    assert lora.train_sampling_strategy == "random"
+    grouped = build_args(TrainSettings(group_by_length=True), tmp_path, has_eval=False, n_train=10, cuda=False)
+    assert grouped.train_sampling_strategy == "group_by_length"
     # the shipped 70B recipe: full, ZeRO-3, gradient checkpointing
     cfg = PlanActConfig.load("configs/train/planner-70b-full.yaml")
     assert cfg.train.method == "full" and cfg.train.deepspeed == "configs/deepspeed/zero3.json"

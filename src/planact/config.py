@@ -238,6 +238,9 @@ class TrainSettings(_Strict):
     max_steps: int = -1
     max_length: int = 2048
     packing: bool = False
+    group_by_length: bool = Field(False, description=(
+        "batches of examples of similar length (shuffled in groups; transformers' LengthGroupedSampler): less "
+        "padding where lengths vary (benchmarks/train_speed.py --lengths varied)"))
     gradient_checkpointing: bool = False
     eval_fraction: float = 0.1
     eval_steps: int | None = None

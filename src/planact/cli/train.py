@@ -29,6 +29,8 @@ def _make_command(role: str) -> None:
         max_steps: Optional[int] = typer.Option(None, help="stop after N optimizer steps"),
         max_length: Optional[int] = typer.Option(None, help="tokens per example (default 2048)"),
         packing: Optional[bool] = typer.Option(None, "--packing/--no-packing"),
+        group_by_length: Optional[bool] = typer.Option(None, "--group-by-length/--no-group-by-length",
+                                                       help="batch examples of similar length (less padding)"),
         gradient_checkpointing: Optional[bool] = typer.Option(None, "--gradient-checkpointing/--no-gradient-checkpointing"),
         eval_fraction: Optional[float] = typer.Option(None, help="held-out share for eval loss (default 0.1)"),
         save_steps: Optional[int] = typer.Option(None, help="checkpoint every N steps (default 50)"),
@@ -45,7 +47,8 @@ def _make_command(role: str) -> None:
             "data": str(data) if data else None, "base": base, "output": str(output) if output else None,
             "method": "full" if full else None, "learning_rate": learning_rate, "batch_size": batch_size,
             "per_device_batch_size": per_device_batch_size, "epochs": epochs, "max_steps": max_steps,
-            "max_length": max_length, "packing": packing, "gradient_checkpointing": gradient_checkpointing,
+            "max_length": max_length, "packing": packing, "group_by_length": group_by_length,
+            "gradient_checkpointing": gradient_checkpointing,
             "eval_fraction": eval_fraction, "save_steps": save_steps, "lora_r": lora_r, "deepspeed": deepspeed,
             "resume": resume, "seed": seed})
         ts = cfg.train.model_copy()

@@ -94,6 +94,7 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         max_steps=ts.max_steps,
         max_length=ts.max_length,
         packing=ts.packing,
+        train_sampling_strategy="group_by_length" if ts.group_by_length else "random",
         gradient_checkpointing=ts.gradient_checkpointing,
         completion_only_loss=True,
         eval_strategy="steps" if has_eval else "no",
