@@ -19,19 +19,13 @@ import re
 
 from ..web.actions import Action
 from ..web.observation import Observation
+from .grounding import takes_text
 
-_NOT_TEXT = re.compile(r'type="(radio|checkbox|submit|button|reset|hidden|image|file|range|color)"')
 _QUOTED = re.compile(r'"([^"\n]{1,80})"')
 
 
-def _opening_tag(obs: Observation, element_id: int) -> str:
-    el = obs.elements[element_id]
-    return obs.html[el.start:el.end].split(">", 1)[0]
-
-
 def text_fields(obs: Observation) -> list[int]:
-    return sorted(i for i, el in obs.elements.items()
-                  if el.tag == "textarea" or (el.tag == "input" and not _NOT_TEXT.search(_opening_tag(obs, i))))
+    return sorted(i for i in obs.elements if takes_text(obs, i))
 
 
 def clickables(obs: Observation) -> list[int]:
