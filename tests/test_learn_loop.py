@@ -35,6 +35,9 @@ learn:
     agent: {{no_planner: true, grammar_notes: false, grammar_exit: false}}
   train:
     max_steps: 2
+    # then DPO: each success's step against the move that ended a failed rollout there (and their plans)
+    # then pairs from the executor's own answers on the successes' steps (a second stage)
+    prefer: {{per_task: 4, roles: [executor, planner], objective: dpo, policy_pairs: true}}
     settings: {{batch_size: 2, per_device_batch_size: 2, learning_rate: 0.0003, max_length: 1024, save_steps: 1,
                eval_fraction: 0.0, lora_r: 4, lora_alpha: 8}}
   validate: {{seeds: "90000", max_steps: 3}}
@@ -111,9 +114,23 @@ def test_each_phase_wrote_its_records_once(loop):
             examples = json.loads((folder / "examples.json").read_text())
             assert 0 < examples["executor"]["tokens_median"] < 800
             bundle = json.loads((folder / "adapters" / "bundle.json").read_text())
-            assert bundle["prompt_version"] == "v2" and bundle["roles"]["executor"] == "executor"
+            assert bundle["prompt_version"] == "v2"
+            data = folder / "synth" / "data"
+            mined = data / "executor-dpo-policy.jsonl"
+            assert mined.exists()  # the executor replayed on every success step, after its first stage
             for role in ("executor", "planner"):
-                assert (folder / "adapters" / role / "adapter.gguf").exists()
+                stages = [role] + [f"{role}-{kind}" for kind in ("dpo", "dpo-policy")
+                                   if (data / f"{role}-{kind}.jsonl").exists()
+                                   and (data / f"{role}-{kind}.jsonl").read_text().strip()]
+                assert bundle["roles"][role] == stages[-1]  # the last stage that had data is the one used
+                for before, stage in zip(stages, stages[1:]):  # each from the one before, its reference
+                    assert (folder / "adapters" / stage / "adapter.gguf").exists()
+                    rows = [json.loads(x) for x in (data / f"{stage}.jsonl").read_text().splitlines()]
+                    assert {x["source"]["record_id"] for x in rows} <= {t.id for t in selected}
+                    assert all(x["chosen"] != x["rejected"] for x in rows)
+                    tuned = json.loads((folder / "adapters" / stage / "planact_train.json").read_text())
+                    assert tuned["settings"]["objective"] == "dpo"
+                    assert tuned["settings"]["init_adapter"].endswith(f"adapters/{before}")
         assert _lines(folder / "validation" / "planner" / "episodes.jsonl") == 2
 
 

@@ -343,27 +343,9 @@ def test_training_resumes_from_the_last_complete_checkpoint(tmp_path):
 
 def _obs(html: str):
     """An Observation of a simplified page, as observe.js reports it (tags, parents, interactivity)."""
-    import re
+    from planact.web.observation import from_simplified_html
 
-    from planact.web.observation import ElementInfo, Observation
-
-    elements, stack = {}, []
-    for m in re.finditer(r"<(/?)(\w+)([^>]*)>", html):
-        if m.group(1):
-            if stack:
-                stack.pop()
-            continue
-        tag, attrs = m.group(2), m.group(3)
-        ident = re.search(r'id="(\d+)"', attrs)
-        if not ident:
-            continue
-        i = int(ident.group(1))
-        text = re.match(r"[^<]*", html[m.end():]).group(0).strip()
-        elements[i] = ElementInfo(i, tag, text, stack[-1] if stack else None, m.start(), m.end(),
-                                  tag in ("input", "button", "select", "option", "a", "textarea"), True, (0, 0, 1, 1))
-        if tag != "input":
-            stack.append(i)
-    return Observation("file:///t.html", "t", html, elements, len(html), 10)
+    return from_simplified_html(html, "file:///t.html", "t")
 
 
 def test_exploration_takes_random_afforded_actions_with_the_tasks_words():
@@ -622,3 +604,146 @@ def test_typing_goes_into_the_field_the_executor_named_not_its_label():
         grammar = llm.calls[1][1].grammar
         assert action.element == 9 and error is None
         assert ids_of(grammar, "Type") == typed and ids_of(grammar, "Click") == {8, 9}
+
+
+OPTIONS = """<div id="1">Select iVS and click Submit.</div>
+<label id="2">
+<input id="3" type="radio" name="radio">iVS</label>
+<label id="4">
+<input id="5" type="radio" name="radio">PxcE</label>
+<button id="6">Submit</button>"""
+
+
+def _ended(store: RecordStore, key: str, task: str, text: str, calls: list[str], status: str = "env_done",
+           success: bool = False, error_last: bool = False, explored: bool = False) -> None:
+    pages = [OPTIONS + "".join(f'\n<p id="{90 + k}">changed</p>' for k in range(i)) for i in range(len(calls))]
+    steps = [{"index": i + 1, "url": "file:///t.html", "observation": pages[i], "observation_tokens": 10,
+              "raw_html_chars": 10, "raw_output": "noise " + c, "action": c,
+              "action_error": "no such element" if error_last and i == len(calls) - 1 else None,
+              "explored": "Click" if explored else None} for i, c in enumerate(calls)]
+    data = {"site": f"miniwob/{task}", "task_id": task, "env_seed": 10000,
+            "trajectory": {"task": text, "steps": steps, "status": status, "success": success},
+            "orm": {"success": success, "reward": 1.0 if success else -1.0}}
+    store.append_batch([new_record("trajectories", key, 0, Provenance(stage="trajectories", model="m"), data, [],
+                                   "kept" if success else "dropped", None if success else "orm_failure: -1")], key)
+
+
+def test_the_action_that_ended_a_rollout_in_failure_is_an_undesirable_example(tmp_path):
+    from planact.config import LearnPrefer
+    from planact.learn.prefer import build_preferences, failure_endings
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "prompt_version": "v2"}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    submit, option = 'do(action="Click", element="6")', 'do(action="Click", element="3")'
+    _ended(store, "a", "click-option", "Select iVS and click Submit.", [submit])
+    _ended(store, "b", "click-option", "Select iVS and click Submit.", [submit])  # the same example again
+    _ended(store, "c", "click-option", "Select PxcE and click Submit.", [option, submit], status="max_steps")
+    _ended(store, "d", "click-option", "Select iVS and click Submit.", [option, submit], success=True)
+    _ended(store, "e", "click-option", "Select QQ and click Submit.", [submit], error_last=True)
+    _ended(store, "f", "click-option", "Select PxcE and click Submit.", [option, submit], explored=True)
+    _ended(store, "g", "other", "Select ZZ and click Submit.", [submit])
+    rows = failure_endings(cfg, tmp_path, 1, LearnPrefer(per_task=5))
+    assert [(r["source"]["task"], r["source"]["position"]) for r in rows] == [
+        ("click-option", 0), ("click-option", 1), ("other", 0)]
+    first = rows[0]
+    assert first["label"] is False and first["messages"][-1]["content"] == '# Element: the "Submit" button\n' + submit
+    assert "Select iVS and click Submit." in first["messages"][1]["content"]
+    # the second one was two steps in: its prompt shows the step before, as the executor saw it
+    assert 'Click' in rows[1]["messages"][1]["content"].split("Page:")[0] and rows[1]["source"]["explored"]
+    assert len(failure_endings(cfg, tmp_path, 1, LearnPrefer(per_task=1))) == 2
+    assert len(failure_endings(cfg, tmp_path, 1, LearnPrefer(per_task=5, explored=False))) == 2
+    capped = failure_endings(cfg, tmp_path, 1, LearnPrefer(per_task=5, max_undesirable=2))
+    assert sorted(r["source"]["task"] for r in capped) == ["click-option", "other"]  # the cap is spread over tasks
+
+    data = tmp_path / "data"
+    data.mkdir()
+    cfg = cfg.with_overrides(**{"learn.train": {"prefer": {"per_task": 5, "desirable_ratio": 1.0}}})
+    assert build_preferences(cfg, tmp_path, 1, data)["desirable"] == 0  # no SFT set: nothing to weigh them against
+    assert not (data / "executor-kto.jsonl").exists()
+    good = {"id": "s1", "messages": [{"role": "user", "content": "u"}, {"role": "assistant", "content": option}],
+            "source": {"site": "miniwob/click-option"}}
+    (data / "executor.jsonl").write_text("\n".join(json.dumps({**good, "id": f"s{i}"}) for i in range(5)) + "\n")
+    stats = build_preferences(cfg, tmp_path, 1, data)
+    written = [json.loads(x) for x in (data / "executor-kto.jsonl").read_text().splitlines()]
+    assert stats["undesirable"] == 3 and stats["desirable"] == 3
+    assert sorted(r["label"] for r in written) == [False, False, False, True, True, True]
+
+
+def test_a_plan_written_from_a_failed_rollout_is_an_undesirable_plan(tmp_path):
+    from planact.config import LearnPrefer
+    from planact.learn.prefer import failed_plans
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "prompt_version": "v2"}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    submit, option = 'do(action="Click", element="6")', 'do(action="Click", element="3")'
+    _ended(store, "a", "click-option", "Select PxcE and click Submit.", [submit])
+    _ended(store, "b", "click-option", "Select iVS and click Submit.", [option, submit], success=True)
+    _ended(store, "c", "click-option", "Select QQ and click Submit.", [submit], status="max_steps")
+    _ended(store, "d", "click-option", "Select ZZ and click Submit.", [option, submit], explored=True)
+    rows = failed_plans(cfg, tmp_path, 1, LearnPrefer())
+    assert [r["source"]["record_id"] for r in rows] == [store.read()[0].id, store.read()[3].id]
+    plan = rows[0]["messages"][-1]["content"]
+    assert plan.startswith("## Step 1") and 'Click the "Submit" button' in plan and "Actions:" not in plan
+    assert "Select PxcE and click Submit." in rows[0]["messages"][1]["content"] and rows[0]["label"] is False
+    assert '"iVS"' in rows[1]["messages"][-1]["content"] and "## Step 2" in rows[1]["messages"][-1]["content"]
+    assert len(failed_plans(cfg, tmp_path, 1, LearnPrefer(explored=False))) == 1
+
+
+def test_a_failed_rollouts_last_move_becomes_the_rejected_answer_on_a_successes_page(tmp_path):
+    """DPO pairs: a success's step (chosen) against the move that ended a failed rollout of the same task at
+    the same step, found on the success's own page by what it acted on (rejected)."""
+    from planact.config import LearnPrefer
+    from planact.learn.prefer import failed_plan_pairs, failure_pairs
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "prompt_version": "v2"}})
+    store = RecordStore(tmp_path / "rounds" / "1" / "rollouts.jsonl")
+    submit, option = 'do(action="Click", element="6")', 'do(action="Click", element="3")'
+    _ended(store, "a", "click-option", "Select PxcE and click Submit.", [submit])  # Submit first: failed
+    _ended(store, "b", "click-option", "Select QQ and click Submit.", ['do(action="Type", argument="QQ", element="3")'])
+    _ended(store, "c", "click-option", "Select iVS and click Submit.", [option, submit], success=True)
+    _ended(store, "d", "other", "Select iVS and click Submit.", [option, submit], success=True)
+    # the success's page numbers its elements differently: the move is found by what it acted on
+    moved = RecordStore(tmp_path / "moved.jsonl")
+    _ended(moved, "e", "click-option", "Select iVS and click Submit.", [option, submit], success=True)
+    success = moved.read()[0]
+    for st in success.data["trajectory"]["steps"]:
+        st["observation"] = st["observation"].replace('<button id="6">', '<button id="7">')
+    st0 = success.data["trajectory"]["steps"][1]
+    st0["action"] = 'do(action="Click", element="7")'
+    successes = [r for r in store.read() if r.kept] + [success]
+    pairs = failure_pairs(cfg, tmp_path, 1, LearnPrefer(), successes)
+    assert [(p["source"]["record_id"], p["source"]["position"]) for p in pairs] == [
+        (store.read()[2].id, 0), (success.id, 0)]  # no failure of "other"; Submit is the chosen answer at step 1
+    first = pairs[0]
+    assert first["chosen"][0]["content"] == '# Element: the "iVS" radio button\n' + option
+    assert first["rejected"][0]["content"] == '# Element: the "Submit" button\n' + submit
+    assert pairs[1]["rejected"][0]["content"].endswith('element="7")')
+    assert "Select iVS and click Submit." in first["prompt"][1]["content"]
+    plans = {r.id: "## Step 1\nReasoning: r\nStep: Click \"iVS\".\n## Step 2\nReasoning: r\nStep: Click Submit."
+             for r in successes}
+    plan_pairs = failed_plan_pairs(cfg, tmp_path, 1, LearnPrefer(), successes, plans)
+    assert len(plan_pairs) == 2 and plan_pairs[0]["chosen"][0]["content"] == plans[store.read()[2].id]
+    assert 'Step: Click the "Submit" button.' in plan_pairs[0]["rejected"][0]["content"]
+    assert "## Step 2" not in plan_pairs[0]["rejected"][0]["content"]
+    assert len(failure_pairs(cfg, tmp_path, 1, LearnPrefer(per_task=1), successes)) == 1
+
+
+def test_the_policys_own_differing_answer_on_a_successes_step_is_rejected(tmp_path):
+    """Self-play pairs: the executor replayed (greedy, its grammar) on each recorded step of a success;
+    where it answers otherwise, the success's answer is chosen and its own rejected."""
+    from planact.config import LearnPrefer
+    from planact.learn.prefer import policy_pairs
+    from planact.llm.scripted import ScriptedLLM
+
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "prompt_version": "v2"}})
+    store = RecordStore(tmp_path / "rollouts.jsonl")
+    submit, option = 'do(action="Click", element="6")', 'do(action="Click", element="3")'
+    _ended(store, "c", "click-option", "Select iVS and click Submit.", [option, submit], success=True)
+    llm = ScriptedLLM([submit, submit])  # Submit first (wrong), then Submit (as the success did)
+    seen = []
+    pairs = policy_pairs(cfg, store.read(), llm, LearnPrefer(), lambda n, total: seen.append((n, total)))
+    assert len(llm.calls) == 2 and seen[-1] == (2, 2) and llm.calls[0][1].grammar  # with its grammar
+    assert len(pairs) == 1 and pairs[0]["source"]["position"] == 0
+    assert pairs[0]["chosen"][0]["content"] == '# Element: the "iVS" radio button\n' + option
+    assert pairs[0]["rejected"][0]["content"] == '# Element: the "Submit" button\n' + submit
+    assert "Select iVS and click Submit." in pairs[0]["prompt"][1]["content"]

@@ -89,3 +89,39 @@ def test_adapters_are_converted_for_their_own_llama_cpp_architecture(tmp_path, m
     with pytest.raises(ValueError, match="supports"):
         base.write_text(json.dumps({"model_type": "gemma", "num_attention_heads": 4, "num_hidden_layers": 2}))
         convert_adapter(tmp_path / "a", base)
+
+
+def test_preference_data_needs_labels_of_both_kinds_and_comes_shuffled(tmp_path):
+    pytest.importorskip("trl")
+    from planact.train.preference import build_args, labelled_rows, paired_rows
+
+    def row(i: int, label) -> dict:
+        r = {"messages": [{"role": "user", "content": f"u{i}"}, {"role": "assistant", "content": f"a{i}"}],
+             "id": str(i)}
+        return r if label is None else {**r, "label": label}
+
+    path = tmp_path / "prefs.jsonl"
+    path.write_text("".join(json.dumps(row(i, None)) + "\n" for i in range(2)))
+    with pytest.raises(TrainDataError, match="no boolean 'label'"):
+        labelled_rows(path, 0)
+    path.write_text("".join(json.dumps(row(i, True)) + "\n" for i in range(4)))
+    with pytest.raises(TrainDataError, match="both desirable and undesirable"):
+        labelled_rows(path, 0)
+    path.write_text("".join(json.dumps(row(i, i < 10)) + "\n" for i in range(20)))
+    rows = labelled_rows(path, 0)
+    assert rows == labelled_rows(path, 0) and [r["label"] for r in rows] != [i < 10 for i in range(20)]
+    assert rows[0]["completion"][0]["role"] == "assistant" and rows[0]["prompt"][-1]["role"] == "user"
+    # KTO's KL estimate pairs neighbours within a batch: fixed order, two or more a device
+    args = build_args(TrainSettings(objective="kto", per_device_batch_size=1, batch_size=8, beta=0.2), tmp_path,
+                      False, 20, False)
+    assert args.train_sampling_strategy == "sequential" and args.per_device_train_batch_size == 2
+    assert args.beta == 0.2 and args.per_device_train_batch_size * args.gradient_accumulation_steps == 8
+
+
+def test_the_train_command_refuses_an_unknown_objective():
+    from typer.testing import CliRunner
+
+    from planact.cli.main import app
+
+    result = CliRunner().invoke(app, ["train", "executor", "--objective", "ppo"])
+    assert result.exit_code == 2 and "--objective must be sft, dpo or kto" in result.output

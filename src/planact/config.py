@@ -229,6 +229,15 @@ class TrainSettings(_Strict):
     data: str | None = Field(None, description="chat JSONL from `planact synth export` (messages)")
     output: str | None = None
     method: Literal["lora", "full"] = "lora"
+    objective: Literal["sft", "dpo", "kto"] = Field("sft", description=(
+        "sft: imitate the answers; dpo: preference pairs (prompt, chosen, rejected; TRL's DPOTrainer); kto: "
+        "answers labelled desirable or undesirable (`label`; TRL's KTOTrainer): train/preference.py"))
+    init_adapter: str | None = Field(None, description=(
+        "a LoRA adapter to start from (the SFT one); with dpo/kto it is also the reference policy"))
+    beta: float = Field(0.1, description="dpo/kto: how far the policy may move from the reference (higher: less)")
+    sft_weight: float = Field(0.0, description="dpo: weight of an SFT loss on the chosen answers (RPO); 0: none")
+    desirable_weight: float = 1.0
+    undesirable_weight: float = 1.0
     learning_rate: float | None = Field(None, description="default: 2e-4 for LoRA, 2e-5 for full")
     lr_scheduler: str = "cosine"
     warmup_ratio: float = 0.1
@@ -313,6 +322,29 @@ class LearnTrainRole(_Strict):
         "from the page instead of a habitual one"))
 
 
+class LearnPrefer(_Strict):
+    """Preference tuning (DPO or KTO) after SFT: what the actions after which the environment ended a
+    rollout in failure say not to do (learn/prefer.py)."""
+    objective: Literal["dpo", "kto"] = Field("dpo", description=(
+        "dpo: pairs, a success's step (chosen) against the move that ended a failed rollout of the task at that "
+        "step, moved onto the success's page by what it acted on (rejected); kto: unpaired, the failures' last "
+        "actions (and plans) undesirable, SFT examples desirable"))
+    roles: list[Literal["executor", "planner"]] = Field(default_factory=lambda: ["executor"], description=(
+        "executor: actions, as above; planner: plans (dpo: a one-step plan of the move against the success's)"))
+    per_task: int = Field(12, description="undesirable examples (dpo: pairs) per task, newest rounds first")
+    max_undesirable: int = Field(160, description="undesirable examples (dpo: pairs) in all")
+    desirable_ratio: float = Field(1.0, description="kto: desirable examples (from the SFT set) per undesirable one")
+    explored: bool = Field(True, description="also the failures of exploration's random actions")
+    policy_pairs: bool = Field(False, description=(
+        "dpo, executor: then a second stage on pairs from the policy's own answers (greedy, replayed on the "
+        "successes' recorded steps) where they differ from the successes' (self-play, as SPIN)"))
+    epochs: float = 1.0
+    min_steps: int = 0
+    settings: dict[str, Any] = Field(default_factory=lambda: {"learning_rate": 1e-4, "beta": 0.1, "sft_weight": 1.0},
+                                     description="`train:` settings for this stage on top of learn.train.settings "
+                                                 "(beta, learning_rate, sft_weight, ...)")
+
+
 class LearnTrain(_Strict):
     roles: list[Literal["executor", "planner", "replanner"]] = Field(
         default_factory=lambda: ["executor", "planner", "replanner"])
@@ -322,6 +354,9 @@ class LearnTrain(_Strict):
     plan_share: float = Field(0.5, description="share of executor examples that show the grounded plan")
     replan_points: int = Field(2, description="replanning examples per trajectory (at most)")
     max_steps: int | None = Field(None, description="cap on optimizer steps per role (tests)")
+    prefer: LearnPrefer | None = Field(None, description=(
+        "after SFT, KTO on the rollouts' failures for prefer.roles (the bundle then names the KTO adapters); "
+        "off when unset"))
     settings: dict[str, Any] = Field(default_factory=lambda: {
         "batch_size": 8, "per_device_batch_size": 4, "learning_rate": 3e-4, "max_length": 1024, "save_steps": 10,
         "eval_fraction": 0.0, "lora_r": 8, "lora_alpha": 16}, description="`train:` settings for every role (method, lora_r, ...)")

@@ -22,6 +22,11 @@ def _make_command(role: str) -> None:
         base: Optional[str] = typer.Option(None, help="base model spec (default local:smollm2-135m)"),
         output: Optional[Path] = typer.Option(None, help=f"output folder (default runs/{role}-lora or -full)"),
         full: bool = typer.Option(False, "--full", help="full fine-tuning instead of LoRA"),
+        objective: Optional[str] = typer.Option(None, help=(
+            "sft (default); dpo: preference pairs (prompt, chosen, rejected), e.g. the executor-dpo.jsonl "
+            "`planact learn` writes; kto: rows labelled desirable/undesirable (`label`)")),
+        init_adapter: Optional[Path] = typer.Option(None, help="LoRA adapter to start from (dpo/kto: also the reference)"),
+        beta: Optional[float] = typer.Option(None, help="dpo/kto: how far from the reference (default 0.1)"),
         learning_rate: Optional[float] = typer.Option(None, "--lr", help="default 2e-4 (LoRA) / 2e-5 (full)"),
         batch_size: Optional[int] = typer.Option(None, help="effective batch size (default 32)"),
         per_device_batch_size: Optional[int] = typer.Option(None, help="micro-batch per device (default 4)"),
@@ -43,6 +48,9 @@ def _make_command(role: str) -> None:
         from ..train.data import TrainDataError
         from ..train.sft import train
 
+        if objective not in (None, "sft", "dpo", "kto"):
+            console.print(f"[red]--objective must be sft, dpo or kto, not {objective}[/red]", highlight=False)
+            raise typer.Exit(2)
         cfg = PlanActConfig.load(config).with_overrides(train={
             "data": str(data) if data else None, "base": base, "output": str(output) if output else None,
             "method": "full" if full else None, "learning_rate": learning_rate, "batch_size": batch_size,
@@ -50,25 +58,32 @@ def _make_command(role: str) -> None:
             "max_length": max_length, "packing": packing, "group_by_length": group_by_length,
             "gradient_checkpointing": gradient_checkpointing,
             "eval_fraction": eval_fraction, "save_steps": save_steps, "lora_r": lora_r, "deepspeed": deepspeed,
-            "resume": resume, "seed": seed})
+            "resume": resume, "seed": seed, "objective": objective,
+            "init_adapter": str(init_adapter) if init_adapter else None, "beta": beta})
         ts = cfg.train.model_copy()
         if not ts.data:
             ts.data = str(Path(cfg.synth.out) / "export" / "chat" / f"{role}.jsonl")
         if not ts.output:
-            ts.output = f"runs/{role}-{ts.method}"
+            ts.output = f"runs/{role}-{ts.method if ts.objective == 'sft' else ts.objective}"
 
         def on_log(logs: dict) -> None:
             if "warning" in logs:
                 console.print(f"[yellow]{logs['warning']}[/yellow]", highlight=False)
             elif "loss" in logs:
+                margin = (f"  reward margin {logs['rewards/margins']:.3f}" if "rewards/margins" in logs else "")
                 console.print(f"step {logs['step']}/{logs['max_steps']}  loss {logs['loss']:.4f}  "
-                              f"lr {logs.get('learning_rate', 0):.2e}", highlight=False)
+                              f"lr {logs.get('learning_rate', 0):.2e}{margin}", highlight=False)
             elif "eval_loss" in logs:
                 console.print(f"step {logs['step']}  eval loss {logs['eval_loss']:.4f}"
                               + (f"  ({logs['note']})" if logs.get("note") else ""), highlight=False)
 
         try:
-            r = train(role, ts, on_log)
+            if ts.objective in ("dpo", "kto"):
+                from ..train.preference import train_preference
+
+                r = train_preference(role, ts, on_log)
+            else:
+                r = train(role, ts, on_log)
         except (TrainDataError, FileNotFoundError, ValueError) as err:
             console.print(f"[red]{err}[/red]", highlight=False)
             raise typer.Exit(2) from None

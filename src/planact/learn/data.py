@@ -47,7 +47,7 @@ def annotate(cfg: PlanActConfig, folder: Path, models: ModelCache, progress: Pro
     return stats
 
 
-def _balanced(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
+def balanced(rows: list[dict[str, Any]], limit: int, seed: int) -> list[dict[str, Any]]:
     """At most `limit` rows, taken round-robin across sites (tasks) so that each keeps its share."""
     if len(rows) <= limit:
         return rows
@@ -105,7 +105,7 @@ def build_training_sets(cfg: PlanActConfig, folder: Path, tokenizer) -> dict[str
         if role not in ls.train.roles:
             continue
         settings = getattr(ls.train, role)
-        rows = _upsampled(_balanced(examples[role], settings.max_examples, ls.seed), settings.min_per_task)
+        rows = _upsampled(balanced(examples[role], settings.max_examples, ls.seed), settings.min_per_task)
         if role == "executor":
             rows = _upsampled(rows, settings.min_per_action, action_name)
         rows, renumbered = renumber_rows(rows, settings.renumber, ls.seed)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -21,6 +22,7 @@ from .curriculum import allocate, explore_rates, why
 from .report import write_report
 from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts, task_queries, task_records,
                        training_tasks)
+from .prefer import build_pairs, build_preferences
 from .select import select, write_selection
 from .state import PHASES, LearnState, RoundResult
 from .validate import best_of, rate, run_validation, validation_protocol, validation_results
@@ -197,6 +199,15 @@ class Learner:
     def _export(self) -> None:
         r = self.state.round
         stats = data_phase.build_training_sets(self.cfg, self.folder(r) / "synth", self.tokenizer())
+        prefer = self.ls.train.prefer
+        synth = self.folder(r) / "synth"
+        for role in (prefer.roles if prefer is not None else []):
+            if role not in self.ls.train.roles:
+                continue
+            if prefer.objective == "dpo":
+                stats[f"{role}-dpo"] = build_pairs(self.cfg, self.out, r, synth, role)
+            else:
+                stats[f"{role}-kto"] = build_preferences(self.cfg, self.out, r, synth / "data", role)
         (self.folder(r) / "examples.json").write_text(json.dumps(stats, indent=1))
 
     def tokenizer(self):  # noqa: ANN201
@@ -229,6 +240,7 @@ class Learner:
         bundle = self.bundle(r)
         previous = self.policy()
         roles: dict[str, str] = {}
+        trained: list[str] = []
         for role in ("executor", "planner", "replanner"):
             data = self.folder(r) / "synth" / "data" / f"{role}.jsonl"
             out = bundle / role
@@ -236,21 +248,94 @@ class Learner:
                 roles[role] = role_spec(previous[role], role)  # not trained: the previous model
                 continue
             if not (out / "planact_train.json").exists():
-                ts = self.train_settings(role, data, out)
-                label = f"train {role}"
-
-                def on_log(logs: dict, label: str = label) -> None:
-                    if self.progress and logs.get("max_steps"):
-                        self.progress(label, int(logs.get("step", 0)), int(logs["max_steps"]))
-
-                result = train(role, ts, on_log)
+                result = train(role, self.train_settings(role, data, out), self._on_log(f"train {role}"))
                 self.log(f"{role}: {result.train_examples} examples, {result.steps} steps, "
                          f"{result.train_tokens} tokens, {result.tokens_per_s} tokens/s")
             roles[role] = role
+            trained.append(role)
+            if self.ls.train.prefer is not None and role in self.ls.train.prefer.roles:
+                roles[role] = self._prefer(role, data, out, bundle).name
         manifest = {"base": self.ls.base, "prompt_version": self.ls.prompt_version, "roles": roles,
-                    "trained": sorted(k for k, v in roles.items() if v == k), "round": r, "made_by": "planact learn"}
+                    "trained": sorted(trained), "round": r, "made_by": "planact learn"}
         bundle.mkdir(parents=True, exist_ok=True)
         (bundle / "bundle.json").write_text(json.dumps(manifest, indent=1))
+
+    def _prefer(self, role: str, data: Path, sft: Path, bundle: Path) -> Path:
+        """The preference stages after a role's SFT; the adapter they end with (the SFT one if none ran).
+        1. the pairs (or labelled rows) the export phase wrote, from `sft`;
+        2. with dpo and `prefer.policy_pairs` (executor): the pairs from the policy's own answers on the
+           successes' steps, as the adapter of stage 1 (or the SFT one) gives them, with some of stage 1's
+           pairs, from that adapter. Each stage's adapter stays in the bundle beside the others."""
+        pf = self.ls.train.prefer
+        assert pf is not None
+        current = sft
+        first = data.with_name(f"{role}-{pf.objective}.jsonl")
+        if first.exists():
+            current = self._tune(role, first, bundle / f"{role}-{pf.objective}", current)
+        if pf.objective != "dpo" or not pf.policy_pairs or role != "executor":
+            return current
+        mined = data.with_name(f"{role}-dpo-policy.jsonl")
+        if not mined.exists():
+            self._write_policy_pairs(mined, first, current)
+        if mined.read_text(encoding="utf-8").strip():
+            current = self._tune(role, mined, bundle / f"{role}-dpo-policy", current)
+        return current
+
+    def _tune(self, role: str, data: Path, output: Path, init: Path) -> Path:
+        from ..train.preference import train_preference
+
+        pf = self.ls.train.prefer
+        assert pf is not None
+        if not (output / "planact_train.json").exists():
+            result = train_preference(role, self.prefer_settings(data, output, init),
+                                      self._on_log(f"{pf.objective} {output.name}"))
+            self.log(f"{output.name}: {result.train_examples} examples, {result.steps} steps, "
+                     f"{result.train_tokens} tokens, {result.tokens_per_s} tokens/s")
+        return output
+
+    def _write_policy_pairs(self, path: Path, first: Path, adapter: Path) -> None:
+        from ..llm.registry import load_model
+        from ..synth.records import RecordStore
+        from .prefer import policy_pairs, spread_by_task
+
+        pf = self.ls.train.prefer
+        assert pf is not None
+        folder = self.folder(self.state.round) / "synth"
+        successes = RecordStore(folder / "trajectories.jsonl").read(kept_only=True)
+        llm = load_model(f"local:{adapter.resolve()}?prompt={self.ls.prompt_version}")
+        progress = (lambda n, total: self.progress("mine executor", n, total)) if self.progress else None
+        rows = policy_pairs(self.cfg, successes, llm, pf, progress)
+        earlier = [json.loads(x) for x in first.read_text(encoding="utf-8").splitlines() if x.strip()] \
+            if first.exists() else []
+        rows += spread_by_task(earlier, max(1, pf.per_task // 2))  # what stage 1 taught stays in view
+        random.Random(self.ls.seed + self.state.round).shuffle(rows)
+        tmp = path.with_suffix(".jsonl.tmp")
+        tmp.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+        tmp.replace(path)
+        self.log(f"policy pairs: {len(rows)} (the adapter's own answers where a success's differ, and stage 1's)")
+
+    def _on_log(self, label: str) -> Callable[[dict], None]:
+        def on_log(logs: dict) -> None:
+            if self.progress and logs.get("max_steps"):
+                self.progress(label, int(logs.get("step", 0)), int(logs["max_steps"]))
+        return on_log
+
+    def prefer_settings(self, data: Path, output: Path, init: Path) -> TrainSettings:
+        """A role's preference stage: the loop's training settings, then learn.train.prefer's own, from the
+        role's SFT adapter, one pass (or min_steps) over the preference set."""
+        pf = self.ls.train.prefer
+        assert pf is not None
+        values: dict[str, Any] = {**self.cfg.train.model_dump(), **self.ls.train.settings, **pf.settings,
+                                  "base": self.ls.base, "data": str(data), "output": str(output), "epochs": pf.epochs,
+                                  "seed": self.ls.seed, "resume": True, "objective": pf.objective,
+                                  "init_adapter": str(init)}
+        n = sum(1 for line in data.read_text(encoding="utf-8").splitlines() if line.strip())
+        steps = int(pf.epochs * n / int(values.get("batch_size", 8)) + 0.999)
+        if self.ls.train.max_steps is not None:
+            values["max_steps"] = self.ls.train.max_steps
+        elif pf.min_steps:
+            values["max_steps"] = max(pf.min_steps, steps)
+        return TrainSettings.model_validate(values)
 
     def trained_roles(self, round_: int) -> list[str]:
         path = self.bundle(round_) / "bundle.json"
@@ -341,10 +426,8 @@ def _read_json(path: Path) -> dict:
 
 def _train_summaries(bundle: Path) -> dict[str, dict[str, Any]]:
     out = {}
-    for role in ("executor", "planner", "replanner"):
-        p = bundle / role / "planact_train.json"
-        if p.exists():
-            r = json.loads(p.read_text())["result"]
-            out[role] = {k: r[k] for k in ("train_examples", "steps", "train_tokens", "wall_s", "tokens_per_s")}
-            out[role]["final_loss"] = r["losses"][-1] if r.get("losses") else None
+    for p in sorted(bundle.glob("*/planact_train.json")):  # each role's SFT adapter, then its preference stages
+        r = json.loads(p.read_text())["result"]
+        out[p.parent.name] = {k: r[k] for k in ("train_examples", "steps", "train_tokens", "wall_s", "tokens_per_s")}
+        out[p.parent.name]["final_loss"] = r["losses"][-1] if r.get("losses") else None
     return out

@@ -109,7 +109,7 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
                   "|---|---|---|---|---|---|---|"]
         for role, ex in res.examples.items():
             tr = res.train.get(role, {})
-            lines.append(f"| {role} | {ex.get('examples')} | {ex.get('tokens_median')} | {ex.get('tokens_max')} | "
+            lines.append(f"| {role} | {ex.get('examples', '-')} | {ex.get('tokens_median', '-')} | {ex.get('tokens_max', '-')} | "
                          f"{tr.get('steps', '-')} | {tr.get('train_tokens', '-')} | {tr.get('tokens_per_s', '-')} |")
         lines.append("")
     lines += ["## Rounds (validation success on held-out seeds)", "", "| round | validation | decision | minutes |",

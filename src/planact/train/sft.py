@@ -121,7 +121,7 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
         raise ValueError("give the training data: --data runs/synth/export/chat/<role>.jsonl")
     import torch
     from datasets import Dataset
-    from transformers import AutoModelForCausalLM, AutoTokenizer, TrainerCallback
+    from transformers import AutoModelForCausalLM, AutoTokenizer
     from trl import SFTTrainer
 
     output = Path(ts.output or f"runs/{role}-{ts.method}")
@@ -150,14 +150,9 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
     args = build_args(ts, output, bool(eval_rows), len(train_rows), cuda)
     strip = lambda rs: [{k: r[k] for k in ("prompt", "completion")} for r in rs]  # noqa: E731
 
-    class _Log(TrainerCallback):
-        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
-            if on_log and logs and state.is_world_process_zero:
-                on_log({"step": state.global_step, "max_steps": state.max_steps, **logs})
-
     trainer = SFTTrainer(model=model, args=args, train_dataset=Dataset.from_list(strip(train_rows)),
                          eval_dataset=Dataset.from_list(strip(eval_rows)) if eval_rows else None,
-                         processing_class=tokenizer, peft_config=peft_config, callbacks=[_Log()])
+                         processing_class=tokenizer, peft_config=peft_config, callbacks=[log_callback(on_log)])
     from transformers.trainer_callback import PrinterCallback
 
     trainer.remove_callback(PrinterCallback)
@@ -187,6 +182,18 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
         result.llamacpp_adapter = _llamacpp_adapter(output, base_dir, base_spec, on_log)
         _finish(output, ts, result, state.log_history, base_spec, role)
     return result
+
+
+def log_callback(on_log: OnLog | None):  # noqa: ANN201 - a transformers TrainerCallback
+    """A callback that hands each log line (with the step and the step budget) to `on_log`."""
+    from transformers import TrainerCallback
+
+    class _Log(TrainerCallback):
+        def on_log(self, args, state, control, logs=None, **kwargs):  # noqa: ANN001
+            if on_log and logs and state.is_world_process_zero:
+                on_log({"step": state.global_step, "max_steps": state.max_steps, **logs})
+
+    return _Log()
 
 
 def _llamacpp_adapter(output: Path, base_dir: Path, base_spec: str, on_log: OnLog | None) -> str | None:
