@@ -343,7 +343,7 @@ def test_training_resumes_from_the_last_complete_checkpoint(tmp_path):
 
 def _obs(html: str):
     """An Observation of a simplified page, as observe.js reports it (tags, parents, interactivity)."""
-    from planact.web.observation import from_simplified_html
+    from planact.web.replay import from_simplified_html
 
     return from_simplified_html(html, "file:///t.html", "t")
 

@@ -276,7 +276,7 @@ def policy_pairs(cfg: PlanActConfig, successes: list[Record], llm: LLM, prefer: 
     and the policy's rejected. This is where a preference stage that taught "not Submit first" finds
     that the policy now never submits at the end. Per task at most `per_task` pairs."""
     from ..agent.roles import ExecutorRole, RoleSettings
-    from ..web.observation import from_simplified_html
+    from ..web.replay import from_simplified_html
 
     agent = {**cfg.agent.model_dump(), **cfg.learn.rollouts.agent}
     role = ExecutorRole(llm, RoleSettings(max_tokens=agent["executor_max_tokens"], temperature=0.0, use_grammar=True,
