@@ -8,6 +8,7 @@ import re
 from .observation import ElementInfo, Observation
 
 _TAG = re.compile(r"<(/?)(\w+)([^>]*)>")
+_ID_ATTR = re.compile(r'(?<![\w-])id="(\d+)"')
 _FIELD_TAGS = ("input", "button", "select", "option", "a", "textarea")
 
 
