@@ -35,9 +35,9 @@ learn:
     agent: {{no_planner: true, grammar_notes: false, grammar_exit: false}}
   train:
     max_steps: 2
-    # then DPO: each success's step against the move that ended a failed rollout there (and their plans)
+    # then DPO: each success's step against the move that ended a failed rollout there
     # then pairs from the executor's own answers on the successes' steps (a second stage)
-    prefer: {{per_task: 4, roles: [executor, planner], objective: dpo, policy_pairs: true}}
+    prefer: {{per_task: 4, roles: [executor], objective: dpo, policy_pairs: true}}
     settings: {{batch_size: 2, per_device_batch_size: 2, learning_rate: 0.0003, max_length: 1024, save_steps: 1,
                eval_fraction: 0.0, lora_r: 4, lora_alpha: 8}}
   validate: {{seeds: "90000", max_steps: 3}}
@@ -118,7 +118,7 @@ def test_each_phase_wrote_its_records_once(loop):
             data = folder / "synth" / "data"
             mined = data / "executor-dpo-policy.jsonl"
             assert mined.exists()  # the executor replayed on every success step, after its first stage
-            for role in ("executor", "planner"):
+            for role in ("executor",):
                 stages = [role] + [f"{role}-{kind}" for kind in ("dpo", "dpo-policy")
                                    if (data / f"{role}-{kind}.jsonl").exists()
                                    and (data / f"{role}-{kind}.jsonl").read_text().strip()]

@@ -1,6 +1,7 @@
-"""Preference tuning as a user runs it (`planact train executor --objective dpo|kto`), with the real
-embedded model, starting from the shipped executor adapter: the adapter moves away from its start,
-keeps its shape, gets a llama.cpp copy, and runs with grammars."""
+"""Preference tuning as a user runs it (`planact train executor --objective dpo`), with the real embedded
+model, starting from the shipped executor adapter: the adapter moves away from its start, keeps its
+shape, gets a llama.cpp copy, and runs with grammars. (KTO shares this path but for TRL's trainer
+class; its data and arguments are checked in test_train_config.py.)"""
 
 from __future__ import annotations
 
@@ -81,11 +82,3 @@ def test_dpo_from_the_shipped_executor_moves_it_and_it_still_runs(tmp_path):
     text = llm.generate([ChatMessage("system", system), ChatMessage("user", user)],
                         GenerationOptions(max_tokens=64, grammar=action_grammar([1, 4, 5, 6, 7, 8, 9, 10]))).text
     assert parse_action(text).element in (1, 4, 5, 6, 7, 8, 9, 10)
-
-
-def test_kto_from_the_shipped_executor_moves_it(tmp_path):
-    rows = []
-    for u, p in USERS[:2]:
-        rows.append({"messages": _prompt(u, p) + [{"role": "assistant", "content": TYPE.format(u=u)}], "label": True})
-        rows.append({"messages": _prompt(u, p) + [{"role": "assistant", "content": CLICK}], "label": False})
-    _moved(_train(tmp_path, "kto", rows))
