@@ -747,3 +747,15 @@ def test_the_policys_own_differing_answer_on_a_successes_step_is_rejected(tmp_pa
     assert pairs[0]["chosen"][0]["content"] == '# Element: the "iVS" radio button\n' + option
     assert pairs[0]["rejected"][0]["content"] == '# Element: the "Submit" button\n' + submit
     assert "Select iVS and click Submit." in pairs[0]["prompt"][1]["content"]
+
+
+def test_a_label_that_wraps_its_control_grounds_to_that_control_not_the_next_one():
+    """click-option: `<label><input type="radio">iVS</label>` then Submit. Naming "iVS" narrows the ids to the
+    label and its radio; through session 8 it gave the label and the next control after the label: Submit."""
+    from planact.agent.grounding import candidates
+
+    page = OPTIONS.replace("iVS and", "PxcE and")  # the task's text names the other option
+    obs = _obs(page)
+    assert obs.elements[2].end == page.index("</label>") + len("</label>")  # spans as observe.js reports them
+    assert candidates('the "iVS" radio button', obs) == [2, 3]
+    assert candidates('the "Username" field', _obs(LOGIN)) == [5, 6]  # a label before its field: the field after

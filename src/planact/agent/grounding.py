@@ -34,7 +34,7 @@ def quoted(description: str) -> list[str]:
 def candidates(description: str, obs: Observation) -> list[int]:
     """The ids whose element shows a text the description quotes: exact matches of the element's own
     text or label attributes first, else the innermost elements containing it; plus, for a matching
-    <label>, the first element after it (its field). Empty: no restriction."""
+    <label>, its field: the control inside it, else the first one after it. Empty: no restriction."""
     wanted = [_norm(q) for q in quoted(description) if _norm(q)]
     if not wanted:
         return []
@@ -50,8 +50,9 @@ def candidates(description: str, obs: Observation) -> list[int]:
     out = set(found)
     for i in found:
         el = obs.elements[i]
-        if el.tag == "label":  # a label's field: the first control after it
-            after = sorted((e.start, j) for j, e in obs.elements.items() if e.start >= el.end and e.interactive)
+        if el.tag == "label":  # a label's field: the control inside it (<label><input>iVS</label>), else the first after it
+            inside = sorted((e.start, j) for j, e in obs.elements.items() if e.interactive and _within(obs, j, i))
+            after = inside or sorted((e.start, j) for j, e in obs.elements.items() if e.start >= el.end and e.interactive)
             if after:
                 out.add(after[0][1])
         elif not el.interactive:  # text that labels a field without a <label> ("Year" in a div): the field right after it
