@@ -23,7 +23,8 @@ from typing import Any
 from ..config import TrainSettings
 from .base import trainable_base
 from .data import TrainDataError, read_chat_jsonl, split
-from .sft import ROLES, OnLog, TrainResult, _finish, _last_checkpoint, _llamacpp_adapter, log_callback, warmup_steps
+from .sft import (ROLES, OnLog, TrainResult, _finish, _last_checkpoint, _llamacpp_adapter, log_callback, use_bf16,
+                  warmup_steps)
 
 
 def labelled_rows(path: str | Path, seed: int) -> list[dict[str, Any]]:
@@ -99,7 +100,7 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         save_total_limit=ts.save_total_limit,
         logging_steps=ts.logging_steps,
         logging_first_step=True,
-        bf16=_bf16(ts, cuda),
+        bf16=use_bf16(ts, cuda),
         seed=ts.seed,
         deepspeed=ts.deepspeed,
         use_cpu=not cuda,
@@ -113,14 +114,6 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
     # KTO's KL estimate pairs each row with its neighbour in a fixed-order batch (rows come shuffled)
     return KTOConfig(**common, desirable_weight=ts.desirable_weight, undesirable_weight=ts.undesirable_weight,
                      train_sampling_strategy="sequential")
-
-
-def _bf16(ts: TrainSettings, cuda: bool) -> bool:
-    if ts.bf16 is not None:
-        return ts.bf16
-    import torch
-
-    return torch.cuda.is_bf16_supported() if cuda else True  # CPU autocast, as SFT (see FACTS)
 
 
 def train_preference(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainResult:

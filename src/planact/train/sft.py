@@ -64,6 +64,16 @@ def warmup_steps(ratio: float, total_steps: int) -> int:
     return math.ceil(ratio * total_steps) if ratio > 0 else 0
 
 
+def use_bf16(ts: TrainSettings, cuda: bool) -> bool:
+    """bf16 unless the settings say otherwise: where the GPU supports it, and always on CPU (autocast:
+    faster here, see FACTS)."""
+    if ts.bf16 is not None:
+        return ts.bf16
+    import torch
+
+    return torch.cuda.is_bf16_supported() if cuda else True
+
+
 def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):
     from trl import SFTConfig
 
@@ -71,12 +81,7 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
     per_device = max(1, min(ts.per_device_batch_size, ts.batch_size))
     grad_accum = max(1, ts.batch_size // (per_device * world))
     lr = ts.learning_rate if ts.learning_rate is not None else (2e-4 if ts.method == "lora" else 2e-5)
-    if ts.bf16 is not None:
-        bf16 = ts.bf16
-    else:
-        import torch
-
-        bf16 = torch.cuda.is_bf16_supported() if cuda else True  # CPU autocast: faster here (see FACTS)
+    bf16 = use_bf16(ts, cuda)
     steps_per_epoch = max(1, math.ceil(n_train / (per_device * grad_accum * world)))
     eval_steps = ts.eval_steps or max(1, (ts.max_steps if ts.max_steps > 0 else steps_per_epoch) // 4)
     total_steps = ts.max_steps if ts.max_steps > 0 else math.ceil(steps_per_epoch * ts.epochs)
