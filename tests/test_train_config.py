@@ -116,6 +116,14 @@ def test_preference_data_needs_labels_of_both_kinds_and_comes_shuffled(tmp_path)
                       False, 20, False)
     assert args.train_sampling_strategy == "sequential" and args.per_device_train_batch_size == 2
     assert args.beta == 0.2 and args.per_device_train_batch_size * args.gradient_accumulation_steps == 8
+    # DPO after SFT on the same settings: the same schedule, warmup, precision and evaluation cadence
+    from planact.train.sft import build_args as sft_args
+
+    ts = TrainSettings(objective="dpo", epochs=2, batch_size=8, per_device_batch_size=2, warmup_ratio=0.1, sft_weight=1.0)
+    dpo, sft = build_args(ts, tmp_path, True, 64, False), sft_args(ts, tmp_path, True, 64, False)
+    for name in ("gradient_accumulation_steps", "warmup_steps", "eval_steps", "bf16", "lr_scheduler_type", "seed"):
+        assert getattr(dpo, name) == getattr(sft, name), name
+    assert dpo.eval_steps == 16 // 4 and dpo.learning_rate == 5e-5 and dpo.loss_type == ["sigmoid", "sft"]
 
 
 def test_the_train_command_refuses_an_unknown_objective():

@@ -23,8 +23,7 @@ from typing import Any
 from ..config import TrainSettings
 from .base import trainable_base
 from .data import TrainDataError, read_chat_jsonl, split
-from .sft import (ROLES, OnLog, TrainResult, _finish, _last_checkpoint, _llamacpp_adapter, log_callback, use_bf16,
-                  warmup_steps)
+from .sft import ROLES, OnLog, TrainResult, _finish, _last_checkpoint, _llamacpp_adapter, log_callback, trainer_args
 
 
 def labelled_rows(path: str | Path, seed: int) -> list[dict[str, Any]]:
@@ -68,46 +67,14 @@ def paired_rows(path: str | Path) -> list[dict[str, Any]]:
 
 
 def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):  # noqa: ANN201
-    import math
-    import os
-
     from trl import DPOConfig, KTOConfig
 
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    per_device = min(ts.per_device_batch_size, ts.batch_size)
+    per_device = max(1, min(ts.per_device_batch_size, ts.batch_size))
     if ts.objective == "kto":
         per_device = max(2, per_device)  # KTO's KL estimate needs two or more rows a batch
-    grad_accum = max(1, ts.batch_size // (per_device * world))
-    steps_per_epoch = max(1, math.ceil(n_train / (per_device * grad_accum * world)))
-    total_steps = ts.max_steps if ts.max_steps > 0 else math.ceil(steps_per_epoch * ts.epochs)
-    common: dict[str, Any] = dict(
-        output_dir=str(output),
-        per_device_train_batch_size=per_device,
-        per_device_eval_batch_size=per_device,
-        gradient_accumulation_steps=grad_accum,
-        learning_rate=ts.learning_rate if ts.learning_rate is not None else 5e-5,
-        lr_scheduler_type=ts.lr_scheduler,
-        warmup_steps=warmup_steps(ts.warmup_ratio, total_steps),
-        num_train_epochs=ts.epochs,
-        max_steps=ts.max_steps,
-        max_length=ts.max_length,
-        beta=ts.beta,
-        gradient_checkpointing=ts.gradient_checkpointing,
-        eval_strategy="steps" if has_eval else "no",
-        eval_steps=ts.eval_steps or max(1, total_steps // 4),
-        save_strategy="steps",
-        save_steps=ts.save_steps,
-        save_total_limit=ts.save_total_limit,
-        logging_steps=ts.logging_steps,
-        logging_first_step=True,
-        bf16=use_bf16(ts, cuda),
-        seed=ts.seed,
-        deepspeed=ts.deepspeed,
-        use_cpu=not cuda,
-        report_to="none",
-        disable_tqdm=True,
-        dataloader_pin_memory=cuda,
-    )
+    lr = ts.learning_rate if ts.learning_rate is not None else 5e-5
+    common = {**trainer_args(ts, output, has_eval=has_eval, n_train=n_train, cuda=cuda, per_device=per_device,
+                             learning_rate=lr), "beta": ts.beta}
     if ts.objective == "dpo":
         losses = ["sigmoid", "sft"] if ts.sft_weight > 0 else ["sigmoid"]
         return DPOConfig(**common, loss_type=losses, loss_weights=[1.0, ts.sft_weight] if ts.sft_weight > 0 else None)

@@ -74,23 +74,20 @@ def use_bf16(ts: TrainSettings, cuda: bool) -> bool:
     return torch.cuda.is_bf16_supported() if cuda else True
 
 
-def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):
-    from trl import SFTConfig
-
+def trainer_args(ts: TrainSettings, output: Path, *, has_eval: bool, n_train: int, cuda: bool, per_device: int,
+                 learning_rate: float) -> dict[str, Any]:
+    """The arguments every planact trainer shares (SFT, DPO, KTO): batch geometry, schedule, warmup,
+    evaluation four times a run, checkpoints, precision, logging through on_log."""
     world = int(os.environ.get("WORLD_SIZE", "1"))
-    per_device = max(1, min(ts.per_device_batch_size, ts.batch_size))
     grad_accum = max(1, ts.batch_size // (per_device * world))
-    lr = ts.learning_rate if ts.learning_rate is not None else (2e-4 if ts.method == "lora" else 2e-5)
-    bf16 = use_bf16(ts, cuda)
     steps_per_epoch = max(1, math.ceil(n_train / (per_device * grad_accum * world)))
-    eval_steps = ts.eval_steps or max(1, (ts.max_steps if ts.max_steps > 0 else steps_per_epoch) // 4)
     total_steps = ts.max_steps if ts.max_steps > 0 else math.ceil(steps_per_epoch * ts.epochs)
-    return SFTConfig(
+    return dict(
         output_dir=str(output),
         per_device_train_batch_size=per_device,
         per_device_eval_batch_size=per_device,
         gradient_accumulation_steps=grad_accum,
-        learning_rate=lr,
+        learning_rate=learning_rate,
         lr_scheduler_type=ts.lr_scheduler,
         # the ratio as a whole number of steps (as transformers 5 rounds it): transformers 4 reads a float
         # warmup_steps as 0, and its warmup_ratio is gone from 5
@@ -98,18 +95,15 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         num_train_epochs=ts.epochs,
         max_steps=ts.max_steps,
         max_length=ts.max_length,
-        packing=ts.packing,
-        train_sampling_strategy="group_by_length" if ts.group_by_length else "random",
         gradient_checkpointing=ts.gradient_checkpointing,
-        completion_only_loss=True,
         eval_strategy="steps" if has_eval else "no",
-        eval_steps=eval_steps,
+        eval_steps=ts.eval_steps or max(1, total_steps // 4),
         save_strategy="steps",
         save_steps=ts.save_steps,
         save_total_limit=ts.save_total_limit,
         logging_steps=ts.logging_steps,
         logging_first_step=True,
-        bf16=bf16,
+        bf16=use_bf16(ts, cuda),
         seed=ts.seed,
         deepspeed=ts.deepspeed,
         use_cpu=not cuda,
@@ -117,6 +111,16 @@ def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cu
         disable_tqdm=True,  # progress goes through on_log
         dataloader_pin_memory=cuda,
     )
+
+
+def build_args(ts: TrainSettings, output: Path, has_eval: bool, n_train: int, cuda: bool):  # noqa: ANN201
+    from trl import SFTConfig
+
+    lr = ts.learning_rate if ts.learning_rate is not None else (2e-4 if ts.method == "lora" else 2e-5)
+    common = trainer_args(ts, output, has_eval=has_eval, n_train=n_train, cuda=cuda,
+                          per_device=max(1, min(ts.per_device_batch_size, ts.batch_size)), learning_rate=lr)
+    return SFTConfig(**common, packing=ts.packing, completion_only_loss=True,
+                     train_sampling_strategy="group_by_length" if ts.group_by_length else "random")
 
 
 def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainResult:
