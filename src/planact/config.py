@@ -355,8 +355,8 @@ class LearnTrain(_Strict):
     replan_points: int = Field(2, description="replanning examples per trajectory (at most)")
     max_steps: int | None = Field(None, description="cap on optimizer steps per role (tests)")
     prefer: LearnPrefer | None = Field(None, description=(
-        "after SFT, KTO on the rollouts' failures for prefer.roles (the bundle then names the KTO adapters); "
-        "off when unset"))
+        "after SFT, preference tuning (DPO or KTO) on the rollouts' failures for prefer.roles (the bundle then "
+        "names the last stage's adapters); off when unset"))
     settings: dict[str, Any] = Field(default_factory=lambda: {
         "batch_size": 8, "per_device_batch_size": 4, "learning_rate": 3e-4, "max_length": 1024, "save_steps": 10,
         "eval_fraction": 0.0, "lora_r": 8, "lora_alpha": 16}, description="`train:` settings for every role (method, lora_r, ...)")
