@@ -93,3 +93,26 @@ def test_output_folder_is_tied_to_its_configuration(tmp_path):
     check_run_config(tmp_path, {"models": "a"})
     with pytest.raises(RunConfigMismatch):
         check_run_config(tmp_path, {"models": "b"})
+
+
+def test_resuming_after_a_new_model_ships_under_the_same_name_is_refused(tmp_path):
+    """`local:planact-miniwob` names other adapters once a new round ships: an eval resumed across that
+    change would mix two models' episodes, so the folder is tied to the weights of the models it runs."""
+    from planact.cli.main import _fingerprint
+    from planact.config import PlanActConfig
+
+    adapter = tmp_path / "adapter"
+    adapter.mkdir()
+    (adapter / "adapter_config.json").write_text('{"base_model_name_or_path": "local:smollm2-135m"}')
+    (adapter / "adapter_model.safetensors").write_bytes(b"round 9")
+    cfg = PlanActConfig().with_overrides(models={"executor": f"local:{adapter}", "planner": "local:smollm2-135m"},
+                                         agent={"no_planner": True})
+    out = tmp_path / "run"
+    check_run_config(out, _fingerprint("miniwob", cfg))
+    check_run_config(out, _fingerprint("miniwob", cfg))
+    (adapter / "adapter_model.safetensors").write_bytes(b"round 10")
+    with pytest.raises(RunConfigMismatch):
+        check_run_config(out, _fingerprint("miniwob", cfg))
+    # a base model's name is its identity, and a role that does not run does not count
+    base = cfg.with_overrides(models={"executor": "local:smollm2-135m", "planner": f"local:{adapter}"})
+    assert "weights" not in _fingerprint("miniwob", base)

@@ -220,7 +220,7 @@ def eval_(
         return agents.pop() if agents else build_agent(cfg)
 
     with OutputLock(out, "eval"):
-        check_run_config(out, {"suite": suite, **cfg.model_dump()}, tags)
+        check_run_config(out, _fingerprint(suite, cfg), tags)
         log = RecordLog(out / "episodes.jsonl")
         already = len({(suite, t, sd) for t, sd in jobs} & log.done_keys())
         if already:
@@ -263,13 +263,27 @@ def _check_models(cfg: PlanActConfig) -> None:
     """Every model the agent will load is checked before anything runs (UsageError otherwise)."""
     from ..llm.registry import check_spec
 
-    specs = [cfg.models.executor]
-    if not cfg.agent.no_planner:
-        specs.append(cfg.models.planner)
-        if cfg.agent.replan in ("every-step", "adaptive"):
-            specs.append(cfg.models.replanner or cfg.models.planner)
-    for spec in dict.fromkeys(specs):
+    for spec in dict.fromkeys(_used_models(cfg).values()):
         check_spec(spec)
+
+
+def _used_models(cfg: PlanActConfig) -> dict[str, str]:
+    """The spec of each role the agent will run (no planner: the executor alone)."""
+    used = {"executor": cfg.models.executor}
+    if not cfg.agent.no_planner:
+        used["planner"] = cfg.models.planner
+        if cfg.agent.replan in ("every-step", "adaptive"):
+            used["replanner"] = cfg.models.replanner or cfg.models.planner
+    return used
+
+
+def _fingerprint(suite: str, cfg: PlanActConfig) -> dict:
+    """What an eval's output folder is tied to: the settings and, for local fine-tuned models, their
+    weights (`local:planact-miniwob` names other adapters once a new round ships)."""
+    from ..llm.registry import weights_identity
+
+    weights = {role: w for role, spec in _used_models(cfg).items() if (w := weights_identity(spec))}
+    return {"suite": suite, **cfg.model_dump(), **({"weights": weights} if weights else {})}
 
 
 def _csv(text: Optional[str]) -> list[str]:

@@ -89,6 +89,32 @@ def is_finetuned(spec: str) -> bool:
                                                                         "planact_train.json"))
 
 
+_WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin", "model.safetensors", "pytorch_model.bin")
+
+
+def weights_identity(spec: str) -> str | None:
+    """A short hash of the weights a local fine-tuned spec loads (a bundle's manifest and each role's adapter
+    weights, or one adapter's): the same spec string names other weights once a new round ships, and an eval
+    resumed across that change would mix two models' episodes. None for any other spec (a model hub id, an
+    endpoint, a base GGUF), whose name is its identity."""
+    import hashlib
+
+    if not is_finetuned(spec):
+        return None
+    _, path = _local_dir(spec)  # type: ignore[misc]
+    folders = [path]
+    found = _bundle(spec)
+    if found is not None:
+        folders += [path / e for e in found[2].get("roles", {}).values() if (path / e).is_dir()]
+    digest = hashlib.sha1()
+    for folder in folders:
+        for name in (BUNDLE_FILE, "adapter_config.json", *_WEIGHT_FILES):
+            if (folder / name).is_file():
+                digest.update(f"{folder.name}/{name}".encode())
+                digest.update((folder / name).read_bytes())
+    return digest.hexdigest()[:12]
+
+
 def has_llamacpp() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
