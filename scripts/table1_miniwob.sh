@@ -5,6 +5,8 @@
 # Each cell is a resumable `planact eval` run; re-running the script skips finished episodes.
 #   bash scripts/table1_miniwob.sh            # all 8 cells, then the report
 #   CELLS="none-trained static-trained" bash scripts/table1_miniwob.sh   # some cells
+# Each cell's summary (run.json, episodes.jsonl; not the traces) is copied to $RESULTS/table1-miniwob/<cell>/,
+# which is committed: on another machine the script starts from those copies and resumes where they stop.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-runs/table1-miniwob}
@@ -29,15 +31,26 @@ cell() {  # name planner-variant executor-variant
   local ptag=$planner; [ "$planner" = static ] || [ "$planner" = replan ] && ptag=trained
   [ "$planner" = none ] && ptag=base
   echo "== $name: planner=$planner executor=$executor"
+  local saved="$RESULTS/table1-miniwob/$name"
+  if [ ! -f "$OUT/$name/episodes.jsonl" ] && [ -f "$saved/episodes.jsonl" ]; then
+    mkdir -p "$OUT/$name" && cp "$saved/run.json" "$saved/episodes.jsonl" "$OUT/$name/"
+    echo "   resuming from $saved"
+  fi
+  local rc=0
   planact eval "${COMMON[@]}" "${args[@]}" --executor "$exe" --output "$OUT/$name" \
-    --tag planner="$ptag" --tag executor="$executor" --allow-errors  # errored episodes rerun on the next pass
+    --tag planner="$ptag" --tag executor="$executor" --allow-errors || rc=$?  # errored episodes rerun on the next pass
+  if [ -f "$OUT/$name/episodes.jsonl" ]; then
+    mkdir -p "$saved" && cp "$OUT/$name/run.json" "$OUT/$name/episodes.jsonl" "$saved/"
+  fi
+  return $rc
 }
 
+RESULTS=${RESULTS:-docs/results}
 ALL="none-base none-trained base-base base-trained static-base static-trained replan-base replan-trained"
 for c in ${CELLS:-$ALL}; do
   cell "$c" "${c%-*}" "${c#*-}"
 done
-RESULTS=${RESULTS:-docs/results}; mkdir -p "$RESULTS"
-runs=(); for c in $ALL; do [ -f "$OUT/$c/episodes.jsonl" ] && runs+=("$OUT/$c"); done
+mkdir -p "$RESULTS"
+runs=(); for c in $ALL; do [ -f "$RESULTS/table1-miniwob/$c/episodes.jsonl" ] && runs+=("$RESULTS/table1-miniwob/$c"); done
 planact report "${runs[@]}" --format markdown --out "$RESULTS/table1-miniwob.md"
 planact report "${runs[@]}" --format html --out "$RESULTS/table1-miniwob.html"
