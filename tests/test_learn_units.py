@@ -759,3 +759,43 @@ def test_a_label_that_wraps_its_control_grounds_to_that_control_not_the_next_one
     assert obs.elements[2].end == page.index("</label>") + len("</label>")  # spans as observe.js reports them
     assert candidates('the "iVS" radio button', obs) == [2, 3]
     assert candidates('the "Username" field', _obs(LOGIN)) == [5, 6]  # a label before its field: the field after
+
+
+def test_shipping_a_round_copies_in_the_roles_it_carried_over_from_an_earlier_round(tmp_path):
+    """A round that trains the executor only names round 1's planner by its path in the loop's folder;
+    the shipped bundle holds that adapter too (PEFT + llama.cpp), so it runs from a fresh clone."""
+    import shutil
+
+    from planact.learn.ship import ship
+    from planact.learn.state import RoundResult
+
+    shipped = Path(planact.__file__).parent / "models" / "planact-miniwob" / "executor"
+    out = tmp_path / "loop"
+    for folder in (out / "rounds/2/adapters/executor", out / "rounds/1/adapters/planner-dpo"):
+        shutil.copytree(shipped, folder)
+    planner = out / "rounds/1/adapters/planner-dpo"
+    (out / "rounds/2/adapters/bundle.json").write_text(json.dumps({
+        "base": "local:smollm2-135m", "prompt_version": "v2", "round": 2,
+        "roles": {"executor": "executor", "planner": f"local:{planner.resolve()}?prompt=v2",
+                  "replanner": "local:smollm2-135m?prompt=v2"}}))
+    (out / "learn.json").write_text(json.dumps({"config": {"learn": {
+        "out": str(out), "suite": "miniwob", "tasks": ["click-button"], "seed_start": 10000, "teacher": None,
+        "validate": {"seeds": "90000-90002", "agents": {"alone": {"no_planner": True, "ground_element": True}}}}}}))
+    (out / "success.svg").write_text("<svg/>")
+    LearnState(round=3, phase="rollouts", best_round=2, best_score=0.5, best_agent="alone", rounds=[
+        RoundResult(0, True, 0.0),
+        RoundResult(1, True, 0.3, examples={"planner": {"examples": 7}, "planner-dpo": {"examples": 5}},
+                    train={"planner-dpo": {"steps": 3}}),
+        RoundResult(2, False, 0.5, examples={"executor": {"examples": 9}}, agent="alone",
+                    validation_agents={"alone": 0.5})]).save(out)
+    dest = ship(out, tmp_path / "planact-x", name="planact-x")
+    bundle = json.loads((dest / "bundle.json").read_text())
+    assert bundle["roles"] == {"executor": "executor", "planner": "planner", "replanner": "local:smollm2-135m?prompt=v2"}
+    assert bundle["from_round"] == {"planner": 1} and bundle["agent"] == {"ground_element": True}
+    assert str(out) not in (dest / "bundle.json").read_text()  # nothing points back into the loop's folder
+    for role in ("executor", "planner"):
+        assert (dest / role / "adapter.gguf").stat().st_size > 0
+        assert (dest / role / "adapter_model.safetensors").stat().st_size > 0
+    assert role_spec(f"local:{dest}", "planner") == f"local:{dest / 'planner'}?prompt=v2"
+    card = (dest / "MODEL_CARD.md").read_text()
+    assert "the planner is round 1's" in card and "| planner-dpo (round 1) | 5 |" in card

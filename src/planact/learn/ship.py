@@ -39,21 +39,27 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
     shutil.rmtree(tmp, ignore_errors=True)
     tmp.mkdir(parents=True)
     roles: dict[str, str] = {}
+    from_round: dict[str, int] = {}
     for role, entry in manifest["roles"].items():
-        if not (src / entry).is_dir():
-            roles[role] = entry
+        adapter, earlier = _adapter_dir(src, entry)
+        if adapter is None:
+            roles[role] = entry  # a model spec of its own (say, the base): named as it is
             continue
         (tmp / role).mkdir()
         for f in ROLE_FILES:
-            shutil.copy2(src / entry / f, tmp / role / f)
-        _f16_safetensors(src / entry / "adapter_model.safetensors", tmp / role / "adapter_model.safetensors")
+            shutil.copy2(adapter / f, tmp / role / f)
+        _f16_safetensors(adapter / "adapter_model.safetensors", tmp / role / "adapter_model.safetensors")
         convert_adapter(tmp / role, base_dir / "config.json", tmp / role / "adapter.gguf", dtype="float16")
-        train_meta = json.loads((src / entry / "planact_train.json").read_text())
+        train_meta = json.loads((adapter / "planact_train.json").read_text())
         (tmp / role / "planact_train.json").write_text(json.dumps(
             {k: train_meta[k] for k in ("role", "result", "settings")}, indent=1, default=str))
         roles[role] = role
+        if earlier is not None:
+            from_round[role] = earlier
     bundle = {"name": name or dest.name, "base": manifest["base"], "prompt_version": manifest["prompt_version"],
               "roles": roles, "round": r, "made_by": "planact learn"}
+    if from_round:  # roles the round did not train: the adapters of the round they come from
+        bundle["from_round"] = from_round
     recommended = recommended_agent(st.result(r), learn_cfg)
     if recommended:  # what the agent does with these models unless told otherwise (agent/factory.py)
         bundle["agent"] = recommended
@@ -64,6 +70,25 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
         shutil.rmtree(dest)
     tmp.replace(dest)
     return dest
+
+
+def _adapter_dir(src: Path, entry: str) -> tuple[Path | None, int | None]:
+    """The adapter folder a round's bundle entry names, and the round it was trained in when that is
+    not this one: a role the round did not train names the previous round's adapter as a model spec
+    (`local:/.../rounds/10/adapters/planner-dpo?prompt=v2`), and shipping copies it in like the others."""
+    if (src / entry).is_dir():
+        return src / entry, None
+    from ..llm.spec import ModelSpec, ModelSpecError
+
+    try:
+        spec = ModelSpec.parse(entry)
+    except ModelSpecError:
+        return None, None
+    path = Path(spec.target)
+    if spec.provider != "local" or not (path / "adapter_model.safetensors").is_file():
+        return None, None
+    trained_in = path.parent.parent.name if path.parent.name == "adapters" else ""
+    return path, int(trained_in) if trained_in.isdigit() else None
 
 
 RECOMMENDED = ("ground_element", "avoid_futile", "type_from_task", "type_into_fields")  # executor settings a bundle passes on to the agent
@@ -94,6 +119,9 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
              "Use: `planact run --planner local:{0} --executor local:{0}` (each role loads its own adapter)".format(
                  bundle["name"]) + (f"; it validated best as the executor alone: `planact run --executor "
                                     f"local:{bundle['name']} --no-planner`." if _alone(res, learn_cfg) else "."), "",
+             *([f"Not retrained in round {r}: " + ", ".join(f"the {k} is round {v}'s" for k, v in
+                                                         bundle["from_round"].items()) + ".", ""]
+               if bundle.get("from_round") else []),
              "## Data", "",
              f"- Tasks ({len(learn_cfg['tasks'])}, suite `{learn_cfg['suite']}`): " + ", ".join(learn_cfg["tasks"]),
              f"- Rollout seeds from {learn_cfg['seed_start']} (1,000 a round); validation seeds "
@@ -107,8 +135,13 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
     if res:
         lines += ["| role | examples | median tokens | max tokens | steps | training tokens | tokens/s |",
                   "|---|---|---|---|---|---|---|"]
-        for role, ex in res.examples.items():
-            tr = res.train.get(role, {})
+        rows = [(role, ex, res.train.get(role, {})) for role, ex in res.examples.items()]
+        for role, earlier in (bundle.get("from_round") or {}).items():  # roles carried over from an earlier round
+            old = st.result(earlier)
+            for key, ex in (old.examples.items() if old else []):
+                if key == role or key.startswith(f"{role}-"):
+                    rows.append((f"{key} (round {earlier})", ex, old.train.get(key, {})))
+        for role, ex, tr in rows:
             lines.append(f"| {role} | {ex.get('examples', '-')} | {ex.get('tokens_median', '-')} | {ex.get('tokens_max', '-')} | "
                          f"{tr.get('steps', '-')} | {tr.get('train_tokens', '-')} | {tr.get('tokens_per_s', '-')} |")
         lines.append("")
