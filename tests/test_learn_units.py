@@ -278,6 +278,38 @@ def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, 
     assert loop_mod.validation_protocol(tuned) != proto
 
 
+def test_dropping_a_configuration_that_was_not_the_best_keeps_the_best_score_without_validating_again(
+        tmp_path, monkeypatch):
+    """Validating fewer configurations (say, the executor alone once the planner is no longer trained)
+    leaves the best one's score as measured; dropping or changing the best one validates again."""
+    import planact.learn.loop as loop_mod
+
+    both = {"planner": {"no_planner": False}, "alone": {"no_planner": True}}
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "validate": {"agents": both}}})
+    learner = Learner(cfg)
+    st = learner.state
+    st.best_round, st.best_score, st.best_agent, st.round = 0, 0.5, "alone", 1
+    learner._rebaseline()  # the first time: the digests are recorded
+    assert set(LearnState.load(tmp_path).agent_protocols) == {"planner", "alone"}
+    runs = []
+    monkeypatch.setattr(loop_mod, "run_validation", lambda cfg, folder, *a: (
+        runs.append(folder), _validation(folder / next(iter(cfg.learn.validate_.agents)), [True, False, False, False])))
+
+    def resume(agents: dict) -> LearnState:
+        c = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "validate": {"agents": agents}}})
+        Learner(c)._rebaseline()
+        return LearnState.load(tmp_path)
+
+    alone = resume({"alone": both["alone"]})  # the planner configuration dropped: nothing runs
+    assert runs == [] and (alone.best_score, alone.best_agent) == (0.5, "alone")
+    assert alone.protocol == loop_mod.validation_protocol(PlanActConfig.model_validate(
+        {"learn": {"out": str(tmp_path), "validate": {"agents": {"alone": both["alone"]}}}}))
+    changed = resume({"alone": {**both["alone"], "avoid_futile": True}})  # the best one changed: validated again
+    assert len(runs) == 1 and (changed.best_score, changed.best_agent) == (0.25, "alone")
+    resume({"planner": both["planner"], "alone": {**both["alone"], "avoid_futile": True}})  # one added: again
+    assert len(runs) == 2
+
+
 def test_a_bundle_gives_each_role_its_adapter_and_prompt_version(tmp_path):
     for role in ("executor", "planner"):
         (tmp_path / role).mkdir()

@@ -25,7 +25,7 @@ from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts,
 from .prefer import build_pairs, build_preferences
 from .select import select, write_selection
 from .state import PHASES, LearnState, RoundResult
-from .validate import best_of, rate, run_validation, validation_protocol, validation_results
+from .validate import agent_protocols, best_of, rate, run_validation, validation_protocol, validation_results
 
 Log = Callable[[str], None]
 
@@ -353,14 +353,23 @@ class Learner:
         default of the agent's settings), validate the best round again
         under the current one, so that a round is only ever compared with a score measured like its own."""
         st = self.state
-        proto = validation_protocol(self.cfg)
+        proto, each = validation_protocol(self.cfg), agent_protocols(self.cfg)
         if st.best_score is None or st.protocol in (proto, None):
-            if st.protocol != proto:  # a new loop, or one from before protocols were recorded: from now on
-                st.protocol = proto
+            if (st.protocol, st.agent_protocols) != (proto, each):  # a new loop, or an older state: from now on
+                st.protocol, st.agent_protocols = proto, each
                 st.save(self.out)
             return
         best = st.best_round or 0
         old = st.protocol
+        kept = {k: v for k, v in st.agent_protocols.items() if k in each}
+        if st.best_agent in each and kept == each and each[st.best_agent] == st.agent_protocols[st.best_agent]:
+            # only configurations other than the best one were dropped: its score stands as measured
+            self.log(f"validation protocol changed ({old} -> {proto}): configurations dropped "
+                     f"({', '.join(sorted(set(st.agent_protocols) - set(each)))}); the best round's "
+                     f"{st.best_score:.1%} ({st.best_agent}) stands")
+            st.protocol, st.agent_protocols = proto, each
+            st.save(self.out)
+            return
         current = self.folder(st.round) / "validation"
         if st.round != best and st.phase in ("validate", "decide") and current.exists():
             current.rename(current.with_name(f"validation-{old}"))  # measured (partly) under the old protocol
@@ -375,7 +384,7 @@ class Learner:
                              "agents": {k: rate(v) for k, v in results.items()}, "measured_in_round": st.round,
                              "seconds": round(time.perf_counter() - t0, 1)})
         self.log(f"best round {best}: {st.best_score:.1%} under {old}, {score:.1%} under {proto}")
-        st.best_score, st.best_agent, st.protocol = score, agent, proto
+        st.best_score, st.best_agent, st.protocol, st.agent_protocols = score, agent, proto, each
         st.save(self.out)
         write_report(self.out, st)
 

@@ -45,6 +45,7 @@ class LearnState:
     # protocol changes (e.g. a new default of the agent), the best round is validated again under it
     protocol: str | None = None
     baselines: list[dict[str, Any]] = field(default_factory=list)  # each re-measurement of the best round
+    agent_protocols: dict[str, str] = field(default_factory=dict)  # configuration -> its own protocol digest
 
     @classmethod
     def load(cls, out: Path) -> "LearnState":

@@ -62,17 +62,33 @@ def _mechanics() -> str:
     return h.hexdigest()
 
 
+def _digest(d: dict) -> str:
+    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
+
+
+def _shared(cfg: PlanActConfig) -> dict:
+    browser = validation_config(cfg, {}).browser.model_dump(mode="json", exclude={"set_of_marks"})
+    return {"browser": browser, "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(),
+            "mechanics": _mechanics(), "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds,
+            "suite": cfg.learn.suite}
+
+
 def validation_protocol(cfg: PlanActConfig) -> str:
     """What validation scores depend on besides the policy: each configuration's resolved agent
     settings (defaults included), the browser settings, what observations show and what actions do
     (the page scripts, the browser's actions, grammars and grounding), tasks and seeds. Scores under
-    different protocols are not compared: a changed protocol has the best round validated again."""
+    different protocols are not compared: a changed protocol has the best round validated again
+    (unless only configurations other than the best one were dropped: `agent_protocols`)."""
     agents = {name: behaviour(validation_config(cfg, {}, a).agent) for name, a in cfg.learn.validate_.agents.items()}
-    browser = validation_config(cfg, {}).browser.model_dump(mode="json", exclude={"set_of_marks"})
-    d = {"agents": agents, "browser": browser,
-         "observe": hashlib.sha1(page_script("observe").encode()).hexdigest(), "mechanics": _mechanics(),
-         "tasks": sorted(task_queries(cfg)), "seeds": cfg.learn.validate_.seeds, "suite": cfg.learn.suite}
-    return hashlib.sha1(json.dumps(d, sort_keys=True, default=str).encode()).hexdigest()[:10]
+    return _digest({"agents": agents, **_shared(cfg)})
+
+
+def agent_protocols(cfg: PlanActConfig) -> dict[str, str]:
+    """The protocol of each validation configuration alone: its agent settings and all the rest that
+    `validation_protocol` covers. A configuration whose digest is unchanged scores as it did."""
+    shared = _shared(cfg)
+    return {name: _digest({"agent": behaviour(validation_config(cfg, {}, a).agent), **shared})
+            for name, a in cfg.learn.validate_.agents.items()}
 
 
 def validation_jobs(cfg: PlanActConfig) -> list[tuple[str, int | None]]:
