@@ -45,3 +45,23 @@ def test_an_untagged_runs_fine_tuned_models_count_as_trained(tmp_path):
     assert "| none-trained | miniwob | none | trained |" in out.output
     assert "| base-base | miniwob | base | base |" in out.output
     assert "| tagged | miniwob | base | trained |" in out.output
+
+
+def test_a_table1_cell_still_running_says_how_many_episodes_it_rests_on(tmp_path):
+    def run(name: str, no_planner: bool, spec: str, oks: list[bool]) -> str:
+        folder = tmp_path / name
+        folder.mkdir()
+        config = {"models": {"planner": spec, "executor": spec}, "agent": {"no_planner": no_planner, "replan": "never"}}
+        (folder / "run.json").write_text(json.dumps({"digest": name, "config": config, "tags": {}}))
+        with (folder / "episodes.jsonl").open("w") as f:
+            for seed, ok in enumerate(oks):
+                f.write(json.dumps({"suite": "miniwob", "task_id": "click-button", "seed": seed, "success": ok,
+                                    "reward": float(ok), "raw_reward": float(ok), "steps": 1, "status": "env_done",
+                                    "llm_calls": 1, "prompt_tokens": 10, "completion_tokens": 5, "wall_s": 1.0}) + "\n")
+        return str(folder)
+
+    done = run("none-base", True, "local:smollm2-135m", [True, False, False, False])
+    partial = run("none-trained", True, "local:planact-miniwob", [True, True, False])
+    out = CliRunner().invoke(app, ["report", done, partial, "--format", "markdown"])
+    assert out.exit_code == 0, out.output
+    assert "| none | 25.0 | 66.7 (3 of 4 episodes) |" in out.output

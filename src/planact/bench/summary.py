@@ -220,12 +220,16 @@ def site_rows(run: Run) -> tuple[list[str], list[list[str]]]:
 
 def grid_rows(g: Grid) -> tuple[list[str], list[list[str]]]:
     head = [f"{g.suite}: planner \\ executor"] + g.cols
+    full = max((len(r.records) for runs in g.cells.values() for r in runs), default=0)
     rows = []
     for p in g.rows:
         row = [p]
         for e in g.cols:
             runs = g.cells.get((p, e), [])
-            ours = " / ".join(f"{r.overall().rate:.1f}" for r in runs) if runs else "-"
+            # a cell still running (fewer episodes than the fullest cell) says how many it rests on
+            ours = " / ".join(f"{r.overall().rate:.1f}" + (f" ({len(r.records)} of {full} episodes)"
+                                                          if len(r.records) < full else "")
+                              for r in runs) if runs else "-"
             paper = g.paper.get((p, e))
             row.append(ours + (f" (paper {paper:.2f})" if paper is not None else ""))
         rows.append(row)
