@@ -362,7 +362,7 @@ class Learner:
         best = st.best_round or 0
         old = st.protocol
         kept = {k: v for k, v in st.agent_protocols.items() if k in each}
-        if st.best_agent in each and kept == each and each[st.best_agent] == st.agent_protocols[st.best_agent]:
+        if st.best_agent in each and kept == each:  # every configuration left, the best one included, unchanged
             # only configurations other than the best one were dropped: its score stands as measured
             self.log(f"validation protocol changed ({old} -> {proto}): configurations dropped "
                      f"({', '.join(sorted(set(st.agent_protocols) - set(each)))}); the best round's "
