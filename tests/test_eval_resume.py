@@ -116,3 +116,31 @@ def test_resuming_after_a_new_model_ships_under_the_same_name_is_refused(tmp_pat
     # a base model's name is its identity, and a role that does not run does not count
     base = cfg.with_overrides(models={"executor": "local:smollm2-135m", "planner": f"local:{adapter}"})
     assert "weights" not in _fingerprint("miniwob", base)
+
+
+def test_a_bundles_planner_eval_resumes_when_only_its_executor_was_retrained(tmp_path):
+    """With a bundle in both roles, each role counts only the adapter it loads: a new executor refuses
+    a trained-executor cell, while a base-executor cell that runs only the bundle's planner resumes."""
+    import shutil
+
+    from planact.cli.main import _fingerprint
+    from planact.config import PlanActConfig
+
+    bundle = tmp_path / "bundle"
+    for role in ("executor", "planner"):
+        (bundle / role).mkdir(parents=True)
+        (bundle / role / "adapter_config.json").write_text('{"base_model_name_or_path": "local:smollm2-135m"}')
+        (bundle / role / "adapter_model.safetensors").write_bytes(f"{role} round 10".encode())
+    (bundle / "bundle.json").write_text('{"base": "local:smollm2-135m", "prompt_version": "v2", '
+                                        '"roles": {"executor": "executor", "planner": "planner", "replanner": "planner"}}')
+    trained = PlanActConfig().with_overrides(models={"executor": f"local:{bundle}", "planner": f"local:{bundle}"})
+    base_exec = trained.with_overrides(models={"executor": "local:smollm2-135m"})
+    check_run_config(tmp_path / "both", _fingerprint("miniwob", trained))
+    check_run_config(tmp_path / "planner", _fingerprint("miniwob", base_exec))
+    (bundle / "executor" / "adapter_model.safetensors").write_bytes(b"executor round 12")
+    with pytest.raises(RunConfigMismatch):
+        check_run_config(tmp_path / "both", _fingerprint("miniwob", trained))
+    check_run_config(tmp_path / "planner", _fingerprint("miniwob", base_exec))  # the same planner
+    shutil.copy(bundle / "executor" / "adapter_model.safetensors", bundle / "planner" / "adapter_model.safetensors")
+    with pytest.raises(RunConfigMismatch):
+        check_run_config(tmp_path / "planner", _fingerprint("miniwob", base_exec))

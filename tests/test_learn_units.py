@@ -831,3 +831,56 @@ def test_shipping_a_round_copies_in_the_roles_it_carried_over_from_an_earlier_ro
     assert role_spec(f"local:{dest}", "planner") == f"local:{dest / 'planner'}?prompt=v2"
     card = (dest / "MODEL_CARD.md").read_text()
     assert "the planner is round 1's" in card and "| planner-dpo (round 1) | 5 |" in card
+
+
+def test_an_executor_that_starts_from_the_best_round_is_preference_tuned_from_its_adapter(tmp_path, monkeypatch):
+    """learn.train.executor.start: best with DPO: no SFT from the base again; the policy pairs are mined
+    with the best round's adapter and the DPO stage starts from it (iterated DPO)."""
+    import shutil
+
+    import planact.train.sft as sft
+
+    shipped = Path(planact.__file__).parent / "models" / "planact-miniwob" / "executor"
+    best = tmp_path / "rounds/1/adapters/executor-dpo-policy"
+    shutil.copytree(shipped, best)
+    (tmp_path / "rounds/1/adapters/bundle.json").write_text(json.dumps({
+        "base": "local:smollm2-135m", "prompt_version": "v2", "round": 1,
+        "roles": {"executor": "executor-dpo-policy", "planner": "local:smollm2-135m?prompt=v2"}}))
+    data = tmp_path / "rounds/2/synth/data"
+    data.mkdir(parents=True)
+    for name in ("executor.jsonl", "executor-dpo.jsonl"):
+        (data / name).write_text('{"x": 1}\n')
+    settings = {"out": str(tmp_path), "train": {
+        "roles": ["executor"], "executor": {"start": "best"},
+        "prefer": {"objective": "dpo", "roles": ["executor"], "policy_pairs": True, "failure_stage": False}}}
+    learner = Learner(PlanActConfig.model_validate({"learn": settings}))
+    learner.state.round, learner.state.best_round = 2, 1
+    assert learner.start_adapter("executor") == best.resolve() and learner.start_adapter("planner") is None
+
+    def no_sft(*a, **k):
+        raise AssertionError("SFT from the base ran")
+
+    mined, tuned = [], []
+
+    def mine(self, path, first, adapter):
+        mined.append(adapter)
+        path.write_text('{"pair": 1}\n')
+
+    def tune(self, role, data, output, init):
+        tuned.append((data.name, output.name, init))
+        output.mkdir(parents=True, exist_ok=True)
+        return output
+
+    monkeypatch.setattr(sft, "train", no_sft)
+    monkeypatch.setattr(Learner, "_write_policy_pairs", mine)
+    monkeypatch.setattr(Learner, "_tune", tune)
+    learner._train()
+    assert mined == [best.resolve()]
+    assert tuned == [("executor-dpo-policy.jsonl", "executor-dpo-policy", best.resolve())]
+    bundle = json.loads((learner.bundle(2) / "bundle.json").read_text())
+    assert bundle["roles"]["executor"] == "executor-dpo-policy" and bundle["trained"] == ["executor"]
+    assert bundle["started_from"] == {"executor": str(best.resolve())}
+    assert bundle["roles"]["planner"] == "local:smollm2-135m?prompt=v2"  # not trained: carried over
+    default = Learner(PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}}))
+    default.state.best_round = 1
+    assert default.start_adapter("executor") is None  # start: base, the default, trains from the base

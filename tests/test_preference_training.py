@@ -1,4 +1,4 @@
-"""Preference tuning as a user runs it (`planact train executor --objective dpo`), with the real embedded
+"""Training further from an adapter, and preference tuning, as a user runs it (`planact train executor --objective dpo`), with the real embedded
 model, starting from the shipped executor adapter: the adapter moves away from its start, keeps its
 shape, gets a llama.cpp copy, and runs with grammars. (KTO shares this path but for TRL's trainer
 class; its data and arguments are checked in test_train_config.py.)"""
@@ -50,7 +50,7 @@ def _train(tmp_path: Path, objective: str, rows: list[dict]) -> Path:
                            "--max-length", "1024", "--eval-fraction", "0", "--lora-r", "8", "--lr", "0.001"],
                           capture_output=True, text=True, timeout=900)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    assert f"lora+{objective}" in proc.stdout
+    assert ("lora on" if objective == "sft" else f"lora+{objective}") in proc.stdout
     return out
 
 
@@ -82,3 +82,10 @@ def test_dpo_from_the_shipped_executor_moves_it_and_it_still_runs(tmp_path):
     text = llm.generate([ChatMessage("system", system), ChatMessage("user", user)],
                         GenerationOptions(max_tokens=64, grammar=action_grammar([1, 4, 5, 6, 7, 8, 9, 10]))).text
     assert parse_action(text).element in (1, 4, 5, 6, 7, 8, 9, 10)
+
+
+def test_sft_from_the_shipped_executor_goes_on_from_its_adapter(tmp_path):
+    """`--init-adapter` with SFT (`learn.train.<role>.start: best` without preference tuning): the
+    adapter is trained further, not replaced by a fresh one from the base."""
+    rows = [{"messages": _prompt(u, p) + [{"role": "assistant", "content": TYPE.format(u=u)}]} for u, p in USERS]
+    _moved(_train(tmp_path, "sft", rows))

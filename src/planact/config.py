@@ -320,6 +320,11 @@ class LearnTrainRole(_Strict):
         "executor: when above 0, every repeated example and this share of the others get their element ids "
         "renumbered (one random order-preserving map per example), so the model learns to copy an id "
         "from the page instead of a habitual one"))
+    start: Literal["base", "best"] = Field("base", description=(
+        "base: the role's adapter is trained afresh from the base model every round; best: it goes on from "
+        "the best round's adapter for the role (its last stage): with preference tuning for the role, SFT is "
+        "skipped and the preference stages start there (iterated DPO: the pairs come from that adapter's own "
+        "answers, and it is the reference policy); without, SFT continues from it"))
 
 
 class LearnPrefer(_Strict):
@@ -335,6 +340,9 @@ class LearnPrefer(_Strict):
     max_undesirable: int = Field(160, description="undesirable examples (dpo: pairs) in all")
     desirable_ratio: float = Field(1.0, description="kto: desirable examples (from the SFT set) per undesirable one")
     explored: bool = Field(True, description="also the failures of exploration's random actions")
+    failure_stage: bool = Field(True, description=(
+        "dpo: the first stage on the failure pairs above; off, with policy_pairs, only the second stage runs "
+        "(its set still mixes in half as many failure pairs per task)"))
     policy_pairs: bool = Field(False, description=(
         "dpo, executor: then a second stage on pairs from the policy's own answers (greedy, replayed on the "
         "successes' recorded steps) where they differ from the successes' (self-play, as SPIN)"))

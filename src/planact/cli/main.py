@@ -282,7 +282,7 @@ def _fingerprint(suite: str, cfg: PlanActConfig) -> dict:
     weights (`local:planact-miniwob` names other adapters once a new round ships)."""
     from ..llm.registry import weights_identity
 
-    weights = {role: w for role, spec in _used_models(cfg).items() if (w := weights_identity(spec))}
+    weights = {role: w for role, spec in _used_models(cfg).items() if (w := weights_identity(spec, role))}
     return {"suite": suite, **cfg.model_dump(), **({"weights": weights} if weights else {})}
 
 

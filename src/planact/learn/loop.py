@@ -16,6 +16,7 @@ from typing import Any
 from ..config import PlanActConfig, TrainSettings
 from ..errors import UsageError
 from ..llm.registry import role_spec
+from ..llm.spec import ModelSpec
 from ..synth.engine import ModelCache, Progress
 from . import data as data_phase
 from .curriculum import allocate, explore_rates, why
@@ -241,24 +242,44 @@ class Learner:
         previous = self.policy()
         roles: dict[str, str] = {}
         trained: list[str] = []
+        starts: dict[str, str] = {}
         for role in ("executor", "planner", "replanner"):
             data = self.folder(r) / "synth" / "data" / f"{role}.jsonl"
             out = bundle / role
             if role not in self.ls.train.roles or not data.exists() or not data.read_text().strip():
                 roles[role] = role_spec(previous[role], role)  # not trained: the previous model
                 continue
+            start = self.start_adapter(role)
+            preferred = self.ls.train.prefer is not None and role in self.ls.train.prefer.roles
+            trained.append(role)
+            if start is not None:
+                starts[role] = str(start)
+            if start is not None and preferred:  # iterated preference tuning: no SFT from the base again
+                roles[role] = self._prefer(role, data, start, bundle).name
+                continue
             if not (out / "planact_train.json").exists():
-                result = train(role, self.train_settings(role, data, out), self._on_log(f"train {role}"))
+                settings = self.train_settings(role, data, out)
+                if start is not None:
+                    settings.init_adapter = str(start)
+                result = train(role, settings, self._on_log(f"train {role}"))
                 self.log(f"{role}: {result.train_examples} examples, {result.steps} steps, "
                          f"{result.train_tokens} tokens, {result.tokens_per_s} tokens/s")
             roles[role] = role
-            trained.append(role)
-            if self.ls.train.prefer is not None and role in self.ls.train.prefer.roles:
+            if preferred:
                 roles[role] = self._prefer(role, data, out, bundle).name
         manifest = {"base": self.ls.base, "prompt_version": self.ls.prompt_version, "roles": roles,
-                    "trained": sorted(trained), "round": r, "made_by": "planact learn"}
+                    "trained": sorted(trained), "round": r, "made_by": "planact learn",
+                    **({"started_from": starts} if starts else {})}
         bundle.mkdir(parents=True, exist_ok=True)
         (bundle / "bundle.json").write_text(json.dumps(manifest, indent=1))
+
+    def start_adapter(self, role: str) -> Path | None:
+        """The adapter a role's training starts from: None (the base) unless `learn.train.<role>.start` is
+        best and the best round gives the role a trained adapter (its last stage's)."""
+        if getattr(self.ls.train, role).start != "best" or not self.state.best_round:
+            return None
+        target = Path(ModelSpec.parse(role_spec(self.policy()[role], role)).target)
+        return target if (target / "adapter_config.json").exists() else None
 
     def _prefer(self, role: str, data: Path, sft: Path, bundle: Path) -> Path:
         """The preference stages after a role's SFT; the adapter they end with (the SFT one if none ran).
@@ -270,7 +291,7 @@ class Learner:
         assert pf is not None
         current = sft
         first = data.with_name(f"{role}-{pf.objective}.jsonl")
-        if first.exists():
+        if first.exists() and pf.failure_stage:
             current = self._tune(role, first, bundle / f"{role}-{pf.objective}", current)
         if pf.objective != "dpo" or not pf.policy_pairs or role != "executor":
             return current

@@ -92,15 +92,23 @@ def is_finetuned(spec: str) -> bool:
 _WEIGHT_FILES = ("adapter_model.safetensors", "adapter_model.bin", "model.safetensors", "pytorch_model.bin")
 
 
-def weights_identity(spec: str) -> str | None:
+def weights_identity(spec: str, role: str | None = None) -> str | None:
     """A short hash of the weights a local fine-tuned spec loads (a bundle's manifest and each role's adapter
     weights, or one adapter's): the same spec string names other weights once a new round ships, and an eval
     resumed across that change would mix two models' episodes. None for any other spec (a model hub id, an
-    endpoint, a base GGUF), whose name is its identity."""
+    endpoint, a base GGUF), whose name is its identity. With `role`, a bundle counts only what that role
+    loads (its adapter's weights and prompt version): a bundle whose executor was retrained still names the
+    same planner, and an eval of that planner beside another executor resumes."""
     import hashlib
 
     if not is_finetuned(spec):
         return None
+    if role is not None and _bundle(spec) is not None:
+        inner = role_spec(spec, role)
+        if is_finetuned(inner) and _bundle(inner) is None:  # the role's own adapter folder
+            own = weights_identity(inner)
+            return hashlib.sha1(f"{own}?{ModelSpec.parse(inner).options}".encode()).hexdigest()[:12]
+        return hashlib.sha1(inner.encode()).hexdigest()[:12]  # a base or remote model: its name
     _, path = _local_dir(spec)  # type: ignore[misc]
     folders = [path]
     found = _bundle(spec)

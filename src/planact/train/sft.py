@@ -150,7 +150,14 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
                                       f"{ts.max_length}; their answers are cut off"})
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32)
     peft_config = None
-    if ts.method == "lora":
+    if ts.init_adapter:  # trained further from an earlier LoRA adapter (its rank and targets)
+        from peft import PeftModel
+
+        init = Path(ts.init_adapter)
+        if not (init / "adapter_config.json").exists():
+            raise FileNotFoundError(f"{init} is not a LoRA adapter folder (no adapter_config.json)")
+        model = PeftModel.from_pretrained(model, str(init), is_trainable=True)
+    elif ts.method == "lora":
         from peft import LoraConfig
 
         targets: Any = ts.lora_targets if ts.lora_targets == "all-linear" else ts.lora_targets.split(",")
