@@ -636,6 +636,17 @@ def test_typing_goes_into_the_field_the_executor_named_not_its_label():
         grammar = llm.calls[1][1].grammar
         assert action.element == 9 and error is None
         assert ids_of(grammar, "Type") == typed and ids_of(grammar, "Click") == {8, 9}
+    # named the one button of a page with one field: Type may only go into the field (as many ids as the
+    # button's, and still others: round 12's executor typed enter-text's word into its Submit button)
+    form = _obs('<div id="1">Enter "Annis" into the text field and press Submit.</div>\n'
+                '<input id="3" type="text">\n<button id="4">Submit</button>')
+    llm = ScriptedLLM(['# Element: the "Submit" button\n', 'do(action="Type", argument="Annis", element="3")'])
+    role = ExecutorRole(llm, RoleSettings(max_tokens=64, ground_element=True, type_into_fields=True), "v2")
+    action, _, error = role.next_action({**variables, "task": 'Enter "Annis" into the text field and press Submit.',
+                                         "html": form.html}, form, 1, None)
+    grammar = llm.calls[1][1].grammar
+    assert ids_of(grammar, "Type") == {3} and ids_of(grammar, "Click") == {4}
+    assert action.element == 3 and error is None
 
 
 OPTIONS = """<div id="1">Select iVS and click Submit.</div>

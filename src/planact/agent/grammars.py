@@ -67,7 +67,7 @@ def action_grammar(element_ids: list[int], cot: bool = False, notes: bool = True
             allowed = [e for e in sorted(set(targets.get(name, ids))) if (name, e) not in banned]
             if not allowed:
                 continue
-            rule = "id" if len(allowed) == len(ids) else f"id{i}"
+            rule = "id" if allowed == ids else f"id{i}"  # the same ids, not merely as many
             if rule != "id":
                 rules.append(f"{rule} ::= " + " | ".join(_lit(str(e)) for e in allowed))
             parts.append(f'", element=\\"" {rule} "\\""')
