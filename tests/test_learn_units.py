@@ -239,6 +239,16 @@ def test_the_best_validated_configuration_decides_and_is_recorded(tmp_path):
         PlanActConfig.model_validate({"learn": {"validate": {"agents": {"a/b": {}}}}})
 
 
+def _decided(learner: Learner, outcomes: list[list[bool]]) -> None:
+    """Rounds 0.. validated with these episode outcomes, each with a trained bundle, and decided."""
+    for r, oks in enumerate(outcomes):
+        learner.state.round = r
+        _validation(learner.folder(r) / "validation" / "planner", oks)
+        learner.bundle(r).mkdir(parents=True)
+        (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
+        learner._decide()
+
+
 def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, monkeypatch):
     """A new agent default must not let a round be
     compared with a best score measured another way: the best round is validated again first."""
@@ -246,12 +256,7 @@ def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, 
 
     cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "rounds": 9}})
     learner = Learner(cfg)
-    for r, oks in enumerate([[True, False, False, False], [True, True, False, False]]):
-        learner.state.round = r
-        _validation(learner.folder(r) / "validation" / "planner", oks)
-        learner.bundle(r).mkdir(parents=True)
-        (learner.bundle(r) / "bundle.json").write_text(json.dumps({"roles": {}, "trained": ["executor"]}))
-        learner._decide()
+    _decided(learner, [[True, False, False, False], [True, True, False, False]])
     st = learner.state
     assert st.protocol == loop_mod.validation_protocol(cfg) or st.protocol is None
     st.round, st.phase, st.protocol = 2, "validate", "0ld"  # round 2 was being validated under the old protocol
@@ -276,6 +281,38 @@ def test_a_changed_validation_protocol_validates_the_best_round_again(tmp_path, 
     assert len(runs) == 1
     tuned = PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}, "agent": {"avoid_futile": True}})
     assert loop_mod.validation_protocol(tuned) != proto
+
+
+def test_a_changed_protocol_decides_the_newest_round_not_kept_again(tmp_path, monkeypatch):
+    """A fix to the mechanics (grammar, grounding) changes the protocol: the best round is validated again,
+    and so is the newest round after it that was not kept; it becomes the best round when it now scores
+    higher, and stays not kept otherwise."""
+    import planact.learn.loop as loop_mod
+
+    for later, best in (([True, True, True, False], 2), ([True, True, False, False], 1)):
+        out = tmp_path / str(best)
+        learner = Learner(PlanActConfig.model_validate({"learn": {"out": str(out), "rounds": 9}}))
+        _decided(learner, [[True, False, False, False], [True, True, False, False], [True, False, False, False]])
+        st = learner.state
+        assert [(x.round, x.kept) for x in st.rounds] == [(0, True), (1, True), (2, False)]
+        st.round, st.phase, st.protocol = 3, "rollouts", "0ld"
+        runs = []
+
+        def validate(cfg, folder, policy, models, progress, later=later):  # noqa: ANN001
+            runs.append(folder.parent.name)
+            _validation(folder / "planner", later if folder.parent.name == "2" else [True, True, False, False])
+
+        monkeypatch.setattr(loop_mod, "run_validation", validate)
+        learner._rebaseline()
+        assert runs == ["1", "2"]
+        again = LearnState.load(out)
+        assert again.best_round == best and again.best_score == max(0.5, sum(later) / 4)
+        assert again.not_kept_in_a_row == (0 if best == 2 else 1)
+        assert again.baselines[-1]["round"] == 2 and again.baselines[-1]["decided_again"] == (
+            "kept" if best == 2 else "not kept")
+        assert learner.policy()["executor"] == f"local:{learner.bundle(best).resolve()}"
+        learner._rebaseline()  # the same protocol now: nothing runs again
+        assert runs == ["1", "2"]
 
 
 def test_dropping_a_configuration_that_was_not_the_best_keeps_the_best_score_without_validating_again(

@@ -110,7 +110,8 @@ def write_report(out: Path, st: LearnState) -> Path:
              + (f"; stopped: {html.escape(st.finished)}" if st.finished else "") + ".</p>",
              *[f"<p>Validation protocol changed in round {b['measured_in_round']}: round {b['round']} validated "
                f"again, {b['previous_score']:.1%} before, {b['score']:.1%} under protocol {html.escape(b['protocol'])}; "
-               f"later rounds are compared with the latter.</p>" for b in st.baselines],
+               + (f"decided again: {b['decided_again']}.</p>" if "decided_again" in b else
+                  "later rounds are compared with the latter.</p>") for b in st.baselines],
              "<h2>Validation success per task</h2>", svg,
              "<h2>Rounds</h2>", _table(ROUND_HEAD, round_rows(st))]
     for r in sorted(st.rounds, key=lambda x: -x.round):
