@@ -70,8 +70,8 @@ def pack(out: Path, archive: Path, shipped: Path | None = None) -> PackSummary:
         raise FileNotFoundError(f"no loop in {out} (no state.json)")
     st = LearnState.load(out)
     keep_adapters: dict[int, str] = {}
-    if (out / "rounds" / str(st.round) / "adapters").is_dir():
-        keep_adapters[st.round] = "the round in progress"
+    if st.phase != "done" and (out / "rounds" / str(st.round) / "adapters").is_dir():
+        keep_adapters[st.round] = "the round in progress"  # a decided round counts as best or not
     if st.best_round and st.best_round not in keep_adapters:
         if shipped_round(shipped) != st.best_round:
             keep_adapters[st.best_round] = "the best round (not the shipped bundle's)"

@@ -152,9 +152,14 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
             if len(x.validation_agents) > 1 else ""
         lines.append(f"| {x.round} | {x.validation:.1%}{each} | {'kept' if x.kept else 'not kept'} | "
                      f"{sum(x.seconds.values()) / 60:.1f} |")
+    for b in st.baselines:  # a changed validation protocol: rounds validated again under the new one
+        lines.append(f"\nRound {b['round']} validated again under protocol `{b['protocol']}` (in round "
+                     f"{b['measured_in_round']}): {b['previous_score']:.1%} before, {b['score']:.1%} after"
+                     + (f"; decided again: {b['decided_again']}." if "decided_again" in b else "."))
     if res and base:
         agent = f" (configuration `{res.agent}`)" if res.agent else ""
-        lines += ["", f"Validation: {base.validation:.1%} for the base model, {res.validation:.1%} for round {r}{agent}. "
+        score = st.best_score if r == st.best_round and st.best_score is not None else res.validation
+        lines += ["", f"Validation: {base.validation:.1%} for the base model, {score:.1%} for round {r}{agent}. "
                   "Scores to report come from `planact eval` on seeds 0-4 (see the README's table), not from "
                   "these validation runs.", ""]
     lines += ["## Reproduce", "", "```bash",
