@@ -395,21 +395,28 @@ class Learner:
         if st.round != best and st.phase in ("validate", "decide") and current.exists():
             current.rename(current.with_name(f"validation-{old}"))  # measured (partly) under the old protocol
         self.log(f"validation protocol changed ({old} -> {proto}): validating the best round ({best}) again")
-        folder = self.folder(best) / f"validation-{proto}"
-        t0 = time.perf_counter()
-        run_validation(self.cfg, folder, self.policy(best), ModelCache(), self.progress)
-        results = validation_results(self.cfg, folder)
-        agent, score = best_of(results)
-        st.baselines.append({"round": best, "protocol": proto, "previous_protocol": old,
-                             "previous_score": st.best_score, "score": score, "agent": agent,
-                             "agents": {k: rate(v) for k, v in results.items()}, "measured_in_round": st.round,
-                             "seconds": round(time.perf_counter() - t0, 1)})
+        agent, score = self._validate_again(best, proto, old, st.best_score)
         self.log(f"best round {best}: {st.best_score:.1%} under {old}, {score:.1%} under {proto}")
         st.best_score, st.best_agent = score, agent
         self._redecide_last(best, proto, old)
         st.protocol, st.agent_protocols = proto, each
         st.save(self.out)
         write_report(self.out, st)
+
+    def _validate_again(self, round_: int, proto: str, old: str, previous: float | None) -> tuple[str, float]:
+        """Round `round_` validated under protocol `proto` (into its own folder), recorded in
+        `state.baselines`; its best configuration and score."""
+        st = self.state
+        folder = self.folder(round_) / f"validation-{proto}"
+        t0 = time.perf_counter()
+        run_validation(self.cfg, folder, self.policy(round_), ModelCache(), self.progress)
+        results = validation_results(self.cfg, folder)
+        agent, score = best_of(results)
+        st.baselines.append({"round": round_, "protocol": proto, "previous_protocol": old,
+                             "previous_score": previous, "score": score, "agent": agent,
+                             "agents": {k: rate(v) for k, v in results.items()}, "measured_in_round": st.round,
+                             "seconds": round(time.perf_counter() - t0, 1)})
+        return agent, score
 
     def _redecide_last(self, best: int, proto: str, old: str) -> None:
         """The newest round after the best one that was not kept lost to a score measured under the old
@@ -421,17 +428,9 @@ class Learner:
         if not later:
             return
         last = max(later)
-        folder = self.folder(last) / f"validation-{proto}"
-        t0 = time.perf_counter()
-        run_validation(self.cfg, folder, self.policy(last), ModelCache(), self.progress)
-        results = validation_results(self.cfg, folder)
-        agent, score = best_of(results)
+        agent, score = self._validate_again(last, proto, old, next(x.validation for x in st.rounds if x.round == last))
         promoted = score > (st.best_score or 0.0) + self.ls.validate_.min_gain
-        st.baselines.append({"round": last, "protocol": proto, "previous_protocol": old,
-                             "previous_score": next(x.validation for x in st.rounds if x.round == last),
-                             "score": score, "agent": agent, "agents": {k: rate(v) for k, v in results.items()},
-                             "measured_in_round": st.round, "seconds": round(time.perf_counter() - t0, 1),
-                             "decided_again": "kept" if promoted else "not kept"})
+        st.baselines[-1]["decided_again"] = "kept" if promoted else "not kept"
         self.log(f"round {last} (not kept under {old}): {score:.1%} under {proto} -> "
                  + (f"kept: it is the best round now (round {best}: {st.best_score:.1%})" if promoted
                     else f"still not kept (round {best}: {st.best_score:.1%})"))

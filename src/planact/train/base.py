@@ -23,3 +23,13 @@ def trainable_base(spec: str) -> tuple[Path, str]:
     if not (path / "config.json").exists():
         raise ValueError(f"{path} is not a Hugging Face model directory (no config.json)")
     return path, str(path.resolve())
+
+
+def with_init_adapter(model, adapter: str):  # noqa: ANN001, ANN201 - a transformers model, a PeftModel
+    """`model` wrapped with the LoRA adapter to train further from (its rank and targets), trainable."""
+    from peft import PeftModel
+
+    init = Path(adapter)
+    if not (init / "adapter_config.json").exists():
+        raise FileNotFoundError(f"{init} is not a LoRA adapter folder (no adapter_config.json)")
+    return PeftModel.from_pretrained(model, str(init), is_trainable=True)

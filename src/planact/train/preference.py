@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import TrainSettings
-from .base import trainable_base
+from .base import trainable_base, with_init_adapter
 from .data import TrainDataError, read_chat_jsonl, split
 from .sft import ROLES, OnLog, TrainResult, _finish, _last_checkpoint, _llamacpp_adapter, log_callback, trainer_args
 
@@ -94,7 +94,7 @@ def train_preference(role: str, ts: TrainSettings, on_log: OnLog | None = None) 
         raise ValueError(f"--objective {ts.objective} trains a LoRA adapter (on the one --init-adapter gives, if any)")
     import torch
     from datasets import Dataset
-    from peft import LoraConfig, PeftModel
+    from peft import LoraConfig
     from transformers import AutoModelForCausalLM, AutoTokenizer
     from transformers.trainer_callback import PrinterCallback
     from trl import DPOTrainer, KTOTrainer
@@ -118,11 +118,8 @@ def train_preference(role: str, ts: TrainSettings, on_log: OnLog | None = None) 
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32)
     peft_config = None
     if ts.init_adapter:
-        init = Path(ts.init_adapter)
-        if not (init / "adapter_config.json").exists():
-            raise FileNotFoundError(f"{init} is not a LoRA adapter folder (no adapter_config.json)")
         # trained further from the SFT adapter; TRL copies it into a frozen "ref" adapter, the reference policy
-        model = PeftModel.from_pretrained(model, str(init), is_trainable=True)
+        model = with_init_adapter(model, ts.init_adapter)
     else:
         targets: Any = ts.lora_targets if ts.lora_targets == "all-linear" else ts.lora_targets.split(",")
         peft_config = LoraConfig(r=ts.lora_r, lora_alpha=ts.lora_alpha, lora_dropout=ts.lora_dropout,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import TrainSettings
-from .base import trainable_base
+from .base import trainable_base, with_init_adapter
 from .data import TrainDataError, read_chat_jsonl, split, to_prompt_completion
 
 ROLES = ("planner", "executor", "replanner")
@@ -150,13 +150,8 @@ def train(role: str, ts: TrainSettings, on_log: OnLog | None = None) -> TrainRes
                                       f"{ts.max_length}; their answers are cut off"})
     model = AutoModelForCausalLM.from_pretrained(str(base_dir), dtype=torch.bfloat16 if cuda else torch.float32)
     peft_config = None
-    if ts.init_adapter:  # trained further from an earlier LoRA adapter (its rank and targets)
-        from peft import PeftModel
-
-        init = Path(ts.init_adapter)
-        if not (init / "adapter_config.json").exists():
-            raise FileNotFoundError(f"{init} is not a LoRA adapter folder (no adapter_config.json)")
-        model = PeftModel.from_pretrained(model, str(init), is_trainable=True)
+    if ts.init_adapter:  # trained further from an earlier LoRA adapter
+        model = with_init_adapter(model, ts.init_adapter)
     elif ts.method == "lora":
         from peft import LoraConfig
 
