@@ -304,6 +304,12 @@ class LearnCurriculum(_Strict):
 class LearnSelect(_Strict):
     per_task_cap: int = Field(24, description="successful task instances per task in a round's training set")
     max_actions: int = Field(12, description="longer successes are not used")
+    min_raw_reward: float | None = Field(None, description=(
+        "a success is learned from only with at least this raw reward (MiniWoB: 1.0): a partly right answer, "
+        "which a suite's success rule may still count (MiniWoB's raw reward > 0), is not taught"))
+    replay: bool = Field(False, description=(
+        "replay each chosen success of a seeded suite without each of its actions in turn and keep only the "
+        "actions the success needs (learn/prune.py)"))
 
 
 class LearnTrainRole(_Strict):

@@ -24,6 +24,7 @@ from .report import write_report
 from .rollouts import (RESERVED_SEEDS, round_counts, rollout_seed, run_rollouts, task_queries, task_records,
                        training_tasks)
 from .prefer import build_pairs, build_preferences
+from .prune import prune
 from .select import select, write_selection
 from .state import PHASES, LearnState, RoundResult
 from .validate import agent_protocols, best_of, rate, run_validation, validation_protocol, validation_results
@@ -185,6 +186,9 @@ class Learner:
     def _select(self) -> None:
         r = self.state.round
         chosen, counts = select(self.cfg, self.out, r)
+        if self.cfg.learn.select.replay:
+            chosen, stats = prune(self.cfg, self.out, chosen, self.progress)
+            (self.folder(r) / "pruned.json").write_text(json.dumps(stats, indent=1))
         synth_dir = self.folder(r) / "synth"
         synth_dir.mkdir(parents=True, exist_ok=True)
         write_selection(chosen, synth_dir / "trajectories.jsonl")

@@ -92,7 +92,14 @@ def canonical(rec: Record) -> Record:
     traj = out.data["trajectory"]
     steps = [s for i, s in enumerate(traj["steps"]) if not _changed_nothing(traj["steps"], i)]
     steps = [s for i, s in enumerate(steps) if not _superseded(steps, i)]
-    for n, st in enumerate(steps, 1):
+    traj["steps"] = steps
+    out.data["pruned_steps"] = len(rec.data["trajectory"]["steps"]) - len(steps)
+    return rewrite_outputs(out)
+
+
+def rewrite_outputs(rec: Record) -> Record:
+    """The steps renumbered, each output `# Element: <what>` (from the page it acted on) + the parsed action."""
+    for n, st in enumerate(rec.data["trajectory"]["steps"], 1):
         st["index"] = n
         st["parse_error"] = None
         if st.get("action"):
@@ -100,9 +107,13 @@ def canonical(rec: Record) -> Record:
             st["raw_output"] = f"{line}\n{st['action']}" if line else st["action"]
             st["note"] = None
             st["reasoning"] = None
-    traj["steps"] = steps
-    out.data["pruned_steps"] = len(rec.data["trajectory"]["steps"]) - len(steps)
-    return out
+    return rec
+
+
+def full_reward(rec: Record, minimum: float | None) -> bool:
+    """The ORM's success earned at least `minimum` raw reward (where the ORM reports one)."""
+    raw = (rec.data.get("orm") or {}).get("raw_reward")
+    return minimum is None or raw is None or raw >= minimum
 
 
 def select(cfg: PlanActConfig, out: Path, round_: int) -> tuple[list[Record], dict[str, int]]:
@@ -112,7 +123,7 @@ def select(cfg: PlanActConfig, out: Path, round_: int) -> tuple[list[Record], di
     best: dict[tuple, Record] = {}
     seen: set[tuple] = set()
     for rec in all_rollouts(out, round_):
-        if not rec.kept:
+        if not rec.kept or not full_reward(rec, sel.min_raw_reward):
             continue
         rec = canonical(rec)
         if not 0 < _n_actions(rec) <= sel.max_actions:
