@@ -1,8 +1,8 @@
 """The self-improvement loop's cost on this machine, from a loop's own state (`planact learn run`
 writes it; nothing is re-run): wall time per round and per phase, rollouts per minute, successful
 instances and training examples kept per round, training tokens per second per role, the whole
-loop's wall time from nothing to the best adapters, and what exploration found (successes of
-on-policy rollouts and of exploring ones, per round).
+loop's wall time from nothing to the best adapters, what exploration found (successes of
+on-policy rollouts and of exploring ones, per round) and what replaying the successes took out.
 
     python benchmarks/learn_loop.py [runs/learn-miniwob]
 """
@@ -10,6 +10,7 @@ on-policy rollouts and of exploring ones, per round).
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 from rich.console import Console
@@ -44,6 +45,19 @@ def exploration_table(out: Path, rounds: list[int]) -> Table:
     return t
 
 
+def pruning_table(out: Path, rounds: list[int]) -> Table | None:
+    """What replaying the chosen successes took out (learn/prune.py; rounds with select.replay)."""
+    rows = [(r, json.loads(p.read_text())) for r in rounds if (p := out / "rounds" / str(r) / "pruned.json").exists()]
+    if not rows:
+        return None
+    t = Table(title="hindsight pruning: chosen successes replayed without each action", title_justify="left")
+    for c in ("round", "replayed", "shortened", "actions removed", "not reproducible"):
+        t.add_column(c, justify="right")
+    for r, d in rows:
+        t.add_row(str(r), *(str(d.get(k, "-")) for k in ("replayed", "shortened", "actions_removed", "not_reproducible")))
+    return t
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out", nargs="?", default="runs/learn-miniwob")
@@ -73,6 +87,9 @@ def main() -> None:
     console.print(t)
     console.print("(phase minutes leave out time lost to kills; rollouts/min below is from the episodes' own times)")
     console.print(exploration_table(out, [r.round for r in sorted(st.rounds, key=lambda x: x.round) if r.round]))
+    pruning = pruning_table(out, [r.round for r in st.rounds] + [st.round])
+    if pruning is not None:
+        console.print(pruning)
     best = f"round {st.best_round}" if st.best_round else "the base model"
     console.print(f"loop time: {total / 3600:.2f} h over {len(st.rounds)} rounds (round 0 validates the base); "
                   f"best: {best}" + (f" at {st.best_score:.1%} validation success" if st.best_score is not None else "")

@@ -65,3 +65,25 @@ def test_a_table1_cell_still_running_says_how_many_episodes_it_rests_on(tmp_path
     out = CliRunner().invoke(app, ["report", done, partial, "--format", "markdown"])
     assert out.exit_code == 0, out.output
     assert "| none | 25.0 | 66.7 (3 of 4 episodes) |" in out.output
+
+
+def test_a_partly_rewarded_success_is_counted_as_the_suite_says_and_shown_apart(tmp_path):
+    """MiniWoB's rule (raw reward > 0, as BrowserGym's) counts click-checkboxes with three boxes of five right
+    (raw 0.2) a success; the report says so, with the success rate at the full reward beside it."""
+    run = tmp_path / "none-trained"
+    run.mkdir()
+    rows = [("click-checkboxes", 0, 0.2), ("click-checkboxes", 1, 1.0), ("click-button", 0, 1.0), ("click-button", 1, -1.0)]
+    with (run / "episodes.jsonl").open("w") as f:
+        for task, seed, raw in rows:
+            f.write(json.dumps({"suite": "miniwob", "task_id": task, "seed": seed, "success": raw > 0, "reward": raw,
+                                "raw_reward": raw, "steps": 1, "status": "env_done", "llm_calls": 1,
+                                "prompt_tokens": 10, "completion_tokens": 5, "wall_s": 1.0}) + "\n")
+    out = CliRunner().invoke(app, ["report", str(run), "--format", "markdown"])
+    assert out.exit_code == 0, out.output
+    assert "partly rewarded | success % (full reward) |" in out.output
+    lines = out.output.splitlines()
+    boxes = next(line for line in lines if line.startswith("| click-checkboxes | 2 | 100.0 |"))
+    button = next(line for line in lines if line.startswith("| click-button | 2 | 50.0 |"))
+    total = next(line for line in lines if line.startswith("| all | 4 | 75.0 |"))
+    assert boxes.endswith("| 1 | 50.0 |") and button.endswith("| 0 | 50.0 |") and total.endswith("| 1 | 50.0 |")
+    assert "| 75.0 | 50.0 |" in out.output  # the runs table: the suite's rule, then the full reward

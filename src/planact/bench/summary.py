@@ -46,10 +46,17 @@ class Group:
     errors: int = 0
     expired: int = 0
     success_unexpired: float | None = None
+    # successes the suite counts though their raw reward was below full (MiniWoB's click-checkboxes pays
+    # r/boxes, and its rule, as BrowserGym's, is raw reward > 0)
+    partial: int = 0
 
     @property
     def rate(self) -> float:
         return 100.0 * self.success / self.n if self.n else 0.0
+
+    @property
+    def full_rate(self) -> float:
+        return 100.0 * (self.success - self.partial) / self.n if self.n else 0.0
 
 
 def _mean(values: list[float]) -> float | None:
@@ -61,9 +68,10 @@ def group(name: str, records: list[EpisodeRecord]) -> Group:
     bad = [r for r in records if not r.success]
     expired = [r for r in records if r.details.get("expired")]
     live = [r for r in records if not r.details.get("expired")]
+    partial = sum(1 for r in ok if r.raw_reward is not None and 0 < r.raw_reward < 1)
     return Group(name, len(records), len(ok), _mean([r.steps for r in records]), _mean([r.steps for r in ok]),
                  _mean([r.steps for r in bad]), sum(1 for r in records if r.status == "error"), len(expired),
-                 (100.0 * sum(r.success for r in live) / len(live)) if expired and live else None)
+                 (100.0 * sum(r.success for r in live) / len(live)) if expired and live else None, partial)
 
 
 @dataclass
@@ -209,11 +217,16 @@ def site_rows(run: Run) -> tuple[list[str], list[list[str]]]:
     expired = any(g.expired for g in run.sites())
     if expired:
         head += ["expired", "success % (not expired)"]
+    partial = run.overall().partial > 0
+    if partial:
+        head += ["partly rewarded", "success % (full reward)"]
     rows = []
     for g in groups + [run.overall()]:
         row = [g.name, str(g.n), _f(g.rate), _f(g.steps_all), _f(g.steps_success), _f(g.steps_fail), str(g.errors)]
         if expired:
             row += [str(g.expired), _f(g.success_unexpired)]
+        if partial:
+            row += [str(g.partial), _f(g.full_rate)]
         rows.append(row)
     return head, rows
 
@@ -248,10 +261,10 @@ def cost_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
 
 
 def runs_rows(runs: list[Run]) -> tuple[list[str], list[list[str]]]:
-    head = ["run", "suite", "planner", "executor", "models", "episodes", "success %"]
+    head = ["run", "suite", "planner", "executor", "models", "episodes", "success %", "success % (full reward)"]
     return head, [[r.name, r.suite, r.planner_variant, r.executor_variant,
                    ", ".join(f"{k}={v}" for k, v in r.models.items()), str(len(r.records)),
-                   _f(r.overall().rate)] for r in runs]
+                   _f(r.overall().rate), _f(r.overall().full_rate)] for r in runs]
 
 
 def sections(runs: list[Run], paper: dict[str, Any]) -> list[tuple[str, list[str], list[list[str]]]]:
