@@ -144,3 +144,25 @@ def test_a_bundles_planner_eval_resumes_when_only_its_executor_was_retrained(tmp
     shutil.copy(bundle / "executor" / "adapter_model.safetensors", bundle / "planner" / "adapter_model.safetensors")
     with pytest.raises(RunConfigMismatch):
         check_run_config(tmp_path / "planner", _fingerprint("miniwob", base_exec))
+
+
+def test_an_eval_folder_is_tied_to_what_episodes_depend_on_not_to_the_training_settings(tmp_path):
+    """A new setting of the learning loop (or synth, train) does not orphan an eval folder, one written when
+    the fingerprint held every section included; the agent's settings still do."""
+    import json
+
+    from planact.cli.main import _fingerprint
+    from planact.config import PlanActConfig
+
+    cfg = PlanActConfig().with_overrides(agent={"no_planner": True})
+    fp = _fingerprint("miniwob", cfg)
+    assert set(fp) - {"weights"} == {"suite", "models", "agent", "browser", "eval"}  # weights: the shipped bundle
+    out = tmp_path / "run"
+    old = {"suite": "miniwob", **cfg.model_dump(), **({"weights": fp["weights"]} if "weights" in fp else {})}
+    old["learn"]["select"].pop("replay", None)  # how folders were tied before: every section, that day's settings
+    out.mkdir()
+    (out / "run.json").write_text(json.dumps({"digest": "0123456789ab", "config": old, "tags": {}}))
+    check_run_config(out, fp)
+    check_run_config(out, _fingerprint("miniwob", cfg.with_overrides(learn={"rounds": 3})))
+    with pytest.raises(RunConfigMismatch):
+        check_run_config(out, _fingerprint("miniwob", cfg.with_overrides(agent={"max_steps": 3})))

@@ -92,6 +92,10 @@ def run_episode(suite, session: BrowserSession, agent: PlanActAgent, task_id: st
     return EpisodeRecord.from_trajectory(traj, str(trace.relative_to(out_dir)), str(report.relative_to(out_dir)), site)
 
 
+def _digest(fingerprint: dict) -> str:
+    return hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+
+
 class RunConfigMismatch(UsageError):
     pass
 
@@ -100,10 +104,13 @@ def check_run_config(out_dir: Path, fingerprint: dict, tags: dict[str, str] | No
     """An output folder belongs to one configuration: resuming with another would mix results.
     `tags` (e.g. planner=trained) label the run for reports; they may change on a resume."""
     path = out_dir / "run.json"
-    digest = hashlib.sha1(json.dumps(fingerprint, sort_keys=True).encode()).hexdigest()[:12]
+    digest = _digest(fingerprint)
     if path.exists():
         old = json.loads(path.read_text())
-        if old.get("digest") != digest:
+        # a folder written when the fingerprint held more (every config section): the parts it holds now
+        same = old.get("digest") == digest or (
+            isinstance(old.get("config"), dict) and _digest({k: old["config"].get(k) for k in fingerprint}) == digest)
+        if not same:
             raise RunConfigMismatch(
                 f"{out_dir} holds a run with another configuration ({old.get('digest')} vs {digest}); "
                 "use another --output, or remove the folder"

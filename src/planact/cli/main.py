@@ -283,7 +283,10 @@ def _fingerprint(suite: str, cfg: PlanActConfig) -> dict:
     from ..llm.registry import weights_identity
 
     weights = {role: w for role, spec in _used_models(cfg).items() if (w := weights_identity(spec, role))}
-    return {"suite": suite, **cfg.model_dump(), **({"weights": weights} if weights else {})}
+    # what an episode's outcome depends on: not the synth, train or learn sections (a new setting there
+    # must not orphan every eval folder)
+    dump = cfg.model_dump(include={"models", "agent", "browser", "eval"})
+    return {"suite": suite, **dump, **({"weights": weights} if weights else {})}
 
 
 def _csv(text: Optional[str]) -> list[str]:
