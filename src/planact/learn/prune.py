@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from itertools import combinations
 from pathlib import Path
 from typing import Any
 
@@ -33,11 +34,9 @@ class Replayer:
     obs_options: Any
     snippet_chars: int = 400
     min_raw_reward: float | None = None
-    replays: int = 0
 
     def __call__(self, task_id: str, seed: int, steps: Steps) -> Steps | None:
         """The replayed steps when the actions succeed (cut where the episode ended with success), else None."""
-        self.replays += 1
         session, suite = self.session, self.suite
         try:
             session.ensure_alive()
@@ -89,12 +88,9 @@ def minimal(steps: Steps, replay: Callable[[Steps], Steps | None]) -> Steps | No
             trial = replay(current[:i] + current[i + 1:])
             if trial is not None:
                 break
-        if trial is None:
-            for i in range(len(current)):
-                for j in range(i + 1, len(current)):
-                    if len(current) > 2 and (trial := replay(current[:i] + current[i + 1:j] + current[j + 1:])):
-                        break
-                if trial is not None:
+        if trial is None and len(current) > 2:
+            for i, j in combinations(range(len(current)), 2):
+                if (trial := replay(current[:i] + current[i + 1:j] + current[j + 1:])) is not None:
                     break
         if trial is None:
             return current
@@ -117,7 +113,7 @@ def prune_store(out: Path) -> RecordStore:
 def prune(cfg: PlanActConfig, out: Path, chosen: list[Record],
           progress: Callable[[str, int, int], None] | None = None) -> tuple[list[Record], dict[str, int]]:
     """`chosen` with each multi-action success of a seeded suite replaced by its minimal replayed form
-    (rewritten by `rewrite`, the filter's canonical outputs); counts of records replayed, shortened and
+    (its outputs rewritten by `select.rewrite_outputs`); counts of records replayed, shortened and
     not reproducible."""
     from ..bench.registry import get_suite
     from ..bench.runner import RunSettings
@@ -126,7 +122,7 @@ def prune(cfg: PlanActConfig, out: Path, chosen: list[Record],
     store = prune_store(out)
     done = {r.unit: r for r in store.read()}
     settings = RunSettings.from_config(cfg)
-    sessions: dict[str, tuple[BrowserSession, Replayer]] = {}
+    replayers: dict[str, Replayer] = {}  # one browser per suite
     stats = {"replayed": 0, "shortened": 0, "actions_removed": 0, "not_reproducible": 0}
     todo = [r for r in chosen if r.id not in done]
     result: list[Record] = []
@@ -140,11 +136,11 @@ def prune(cfg: PlanActConfig, out: Path, chosen: list[Record],
                     done[rec.id] = new_record("pruned", rec.id, 0, Provenance(stage="learn-prune", prompt=PRUNE_VERSION),
                                               {"steps": None, "why": "not replayable"}, [rec.id], "dropped")
                 else:
-                    if suite.name not in sessions:
+                    if suite.name not in replayers:
                         session = BrowserSession(suite.browser_options(settings.browser)).start()
-                        sessions[suite.name] = (session, Replayer(suite, session, settings.observation,
-                                                                   min_raw_reward=cfg.learn.select.min_raw_reward))
-                    replayer = sessions[suite.name][1]
+                        replayers[suite.name] = Replayer(suite, session, settings.observation,
+                                                         min_raw_reward=cfg.learn.select.min_raw_reward)
+                    replayer = replayers[suite.name]
                     steps = minimal(d["trajectory"]["steps"],
                                     lambda s, d=d, r=replayer: r(d["task_id"], int(d["env_seed"]), s))
                     done[rec.id] = new_record(
@@ -178,6 +174,6 @@ def prune(cfg: PlanActConfig, out: Path, chosen: list[Record],
             new.data["pruned_by_replay"] = removed
             result.append(rewrite_outputs(new))
     finally:
-        for session, _ in sessions.values():
-            session.close()
+        for r in replayers.values():
+            r.session.close()
     return result, stats
