@@ -932,3 +932,54 @@ def test_an_executor_that_starts_from_the_best_round_is_preference_tuned_from_it
     default = Learner(PlanActConfig.model_validate({"learn": {"out": str(tmp_path)}}))
     default.state.best_round = 1
     assert default.start_adapter("executor") is None  # start: base, the default, trains from the base
+
+
+def test_a_round_that_did_not_rise_is_validated_again_averaged_with_the_best_round(tmp_path, monkeypatch):
+    """learn.train.mix: round 2 validates below round 1, so its executor averaged with round 1's is validated
+    too; the mix scores higher and becomes the round's (kept) policy; a mix that scores lower changes nothing."""
+    import shutil
+
+    import planact.learn.loop as loop_mod
+
+    shipped = Path(planact.__file__).parent / "models" / "planact-miniwob" / "executor"
+    mix_scores = iter([[True, True, True, False], [False, False, False, False]])
+    validated = []
+
+    def fake_validation(cfg, folder, policy, models, progress):  # noqa: ANN001
+        validated.append((folder.name, policy["executor"]))
+        _validation(folder / "planner", next(mix_scores))
+
+    monkeypatch.setattr(loop_mod, "run_validation", fake_validation)
+    cfg = PlanActConfig.model_validate({"learn": {"out": str(tmp_path), "rounds": 9, "train": {"mix": 0.5}}})
+    learner = Learner(cfg)
+    for r, oks in enumerate([[True, False, False, False], [True, True, False, False], [True, False, False, False],
+                             [True, False, False, False]]):
+        learner.state.round = r
+        _validation(learner.folder(r) / "validation" / "planner", oks)
+        if r:
+            shutil.copytree(shipped, learner.bundle(r) / "executor-dpo")
+        learner.bundle(r).mkdir(parents=True, exist_ok=True)
+        (learner.bundle(r) / "bundle.json").write_text(json.dumps({
+            "base": "local:smollm2-135m", "prompt_version": "v2", "trained": ["executor"] if r else [],
+            "roles": {"executor": "executor-dpo", "planner": "local:smollm2-135m?prompt=v2"}}))
+        learner._mix()
+        learner._decide()
+    mixed = learner.bundle(2) / "executor-mix"
+    assert validated == [("validation-mix", f"local:{mixed.resolve()}?prompt=v2"),
+                         ("validation-mix", f"local:{(learner.bundle(3) / 'executor-mix').resolve()}?prompt=v2")]
+    meta = json.loads((mixed / "planact_mix.json").read_text())
+    assert meta["weights"] == [0.5, 0.5] and meta["adapters"] == [
+        str((learner.bundle(1) / "executor-dpo").resolve()), str((learner.bundle(2) / "executor-dpo").resolve())]
+    st = LearnState.load(tmp_path)
+    r2, r3 = st.result(2), st.result(3)
+    assert (r2.kept, r2.validation, r2.mix["chosen"], r2.mix["unmixed_validation"]) == (True, 0.75, True, 0.25)
+    assert st.best_round == 2 and st.best_score == 0.75
+    bundle2 = json.loads((learner.bundle(2) / "bundle.json").read_text())
+    assert bundle2["roles"]["executor"] == "executor-mix" and bundle2["mixed"]["unmixed"] == {"executor": "executor-dpo"}
+    assert role_spec(learner.policy()["executor"], "executor") == f"local:{mixed.resolve()}?prompt=v2"
+    # round 3 (25%) mixed with round 2's (now mixed) executor scores 0%: round 3 stays unmixed and not kept
+    assert (r3.kept, r3.validation, r3.mix["chosen"], r3.mix["with_round"]) == (False, 0.25, False, 2)
+    assert json.loads((learner.bundle(3) / "bundle.json").read_text())["roles"]["executor"] == "executor-dpo"
+    assert "0.5 x this round + 0.5 x round 1: 75.0%; this round alone: 25.0%" in (tmp_path / "report.html").read_text()
+    learner._mix()  # a resumed mix phase after the decision: nothing is mixed or validated again
+    assert len(validated) == 2

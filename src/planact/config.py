@@ -371,6 +371,10 @@ class LearnTrain(_Strict):
     prefer: LearnPrefer | None = Field(None, description=(
         "after SFT, preference tuning (DPO or KTO) on the rollouts' failures for prefer.roles (the bundle then "
         "names the last stage's adapters); off when unset"))
+    mix: float | None = Field(None, gt=0.0, lt=1.0, description=(
+        "when a round's validation did not rise above the best round's, its adapters averaged with the best "
+        "round's (this weight for the new round's, the rest for the best's: a model soup) are validated as a "
+        "second candidate, and the round is decided on the better of the two; off when unset"))
     settings: dict[str, Any] = Field(default_factory=lambda: {
         "batch_size": 8, "per_device_batch_size": 4, "learning_rate": 3e-4, "max_length": 1024, "save_steps": 10,
         "eval_fraction": 0.0, "lora_r": 8, "lora_alpha": 16}, description="`train:` settings for every role (method, lora_r, ...)")

@@ -1,4 +1,4 @@
-"""planact train planner | executor | replanner | merge."""
+"""planact train planner | executor | replanner | merge | mix."""
 
 from __future__ import annotations
 
@@ -120,3 +120,22 @@ def merge(
         raise typer.Exit(2) from None
     console.print(f"merged checkpoint: {out}  ·  serve: vllm serve {out}  ·  run: planact run --planner local:{out}",
                   highlight=False)
+
+
+@train_app.command()
+def mix(
+    adapters: list[Path] = typer.Argument(..., help="two or more LoRA adapter folders of one base"),
+    output: Path = typer.Option(..., help="folder for the mixed adapter"),
+    weights: Optional[str] = typer.Option(None, help="comma-separated, one per adapter (default: equal)"),
+) -> None:
+    """Average LoRA adapters of one base into one adapter (exact: ranks are stacked), e.g. two rounds of
+    `planact learn`; on a GGUF base it also gets its llama.cpp copy."""
+    from ..train.mix import mix_adapters
+
+    try:
+        w = [float(x) for x in weights.split(",")] if weights else [1.0 / len(adapters)] * len(adapters)
+        out = mix_adapters(adapters, w, output)
+    except (FileNotFoundError, ValueError) as err:
+        console.print(f"[red]{err}[/red]", highlight=False)
+        raise typer.Exit(2) from None
+    console.print(f"mixed adapter: {out}  ·  run: planact run --executor local:{out}", highlight=False)

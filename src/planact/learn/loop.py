@@ -1,4 +1,4 @@
-"""The rounds: rollouts -> select -> annotate -> export -> train -> validate -> decide. Round 0
+"""The rounds: rollouts -> select -> annotate -> export -> train -> validate -> mix -> decide. Round 0
 validates the base policy, the baseline every later round must beat. Each phase is resumable on
 its own (append-only stores, training checkpoints, the eval log), and `state.json` says which
 phase a round is in, so the same command picks up where a kill left it."""
@@ -373,6 +373,73 @@ class Learner:
         run_validation(self.cfg, self.folder(r) / "validation", self.policy(r),
                        ModelCache(), self.progress)
 
+    # ------------------------------------------------------------------ mix (a model soup)
+    def _mix_pairs(self, r: int) -> dict[str, tuple[Path, Path]]:
+        """Role -> (the best round's adapter, round r's) for the roles round r trained, where both are adapters."""
+        pairs = {}
+        if not self.state.best_round:
+            return pairs
+        best, new = self.policy(), self.policy(r)
+        for role in self.trained_roles(r):
+            old_a = Path(ModelSpec.parse(role_spec(best[role], role)).target)
+            new_a = Path(ModelSpec.parse(role_spec(new[role], role)).target)
+            if old_a != new_a and (old_a / "adapter_config.json").exists() and (new_a / "adapter_config.json").exists():
+                pairs[role] = (old_a, new_a)
+        return pairs
+
+    def _mix(self) -> None:
+        """learn.train.mix: a round whose validation did not rise above the best round's has its adapters
+        averaged with the best round's (`adapters/<role>-mix`) and that policy validated
+        (`validation-mix`); `_decide` takes the better of the two."""
+        st, w, r = self.state, self.ls.train.mix, self.state.round
+        manifest = self.bundle(r) / "bundle.json"
+        if w is None or not r or not self.trained_roles(r) or "mixed" in json.loads(manifest.read_text()):
+            return  # off, nothing trained, or already decided for the mix (a resumed decide)
+        _, score = best_of(validation_results(self.cfg, self.folder(r) / "validation"))
+        if st.best_score is None or score > st.best_score + self.ls.validate_.min_gain:
+            return  # the round rose on its own
+        pairs = self._mix_pairs(r)
+        if not pairs:
+            return
+        from ..train.mix import mix_adapters
+
+        policy = dict(self.policy(r))
+        for role, (old_a, new_a) in pairs.items():
+            out = self.bundle(r) / f"{role}-mix"
+            if not (out / "planact_mix.json").exists():
+                mix_adapters([old_a, new_a], [1.0 - w, w], out)
+            policy[role] = f"local:{out.resolve()}?prompt={self.ls.prompt_version}"
+        self.log(f"round {r}: {score:.1%} did not rise above round {st.best_round}'s {st.best_score:.1%}: "
+                 f"validating {w:g} x round {r} + {1 - w:g} x round {st.best_round} ({', '.join(pairs)})")
+        run_validation(self.cfg, self.folder(r) / "validation-mix", policy, ModelCache(), self.progress)
+
+    def _choose_mix(self, r: int, score: float) -> dict[str, Any] | None:
+        """The mix's record for round r (None when none was validated); when it beat the round's own adapters,
+        the round's bundle is made to name the mixed adapters (the unmixed ones stay beside them)."""
+        folder = self.folder(r) / "validation-mix"
+        manifest_path = self.bundle(r) / "bundle.json"
+        manifest = json.loads(manifest_path.read_text()) if manifest_path.exists() else {}
+        if "mixed" in manifest:
+            return manifest["mixed"]
+        if self.ls.train.mix is None or not folder.exists():
+            return None
+        results = validation_results(self.cfg, folder)
+        agent, mix_score = best_of(results)
+        mixed = {"weight": self.ls.train.mix, "with_round": self.state.best_round, "validation": mix_score,
+                 "agent": agent, "validation_tasks": results[agent], "chosen": mix_score > score,
+                 "unmixed_validation": score}
+        if mixed["chosen"]:
+            roles = dict(manifest["roles"])
+            for role in self._mix_pairs(r):
+                mixed.setdefault("unmixed", {})[role] = roles[role]
+                roles[role] = f"{role}-mix"
+            manifest["roles"] = roles
+        manifest["mixed"] = mixed
+        tmp = manifest_path.with_suffix(".json.tmp")
+        tmp.write_text(json.dumps(manifest, indent=1))
+        tmp.replace(manifest_path)
+        return mixed
+
     def _rebaseline(self) -> None:
         """When the validation protocol is not the one the best score was measured under (say, a new
         default of the agent's settings), validate the best round again
@@ -451,6 +518,9 @@ class Learner:
         agent, score = best_of(results)
         val = results[agent]
         note = None
+        mixed = self._choose_mix(r, score) if r and self.trained_roles(r) else None
+        if mixed and mixed["chosen"]:  # the round's candidate is its adapters averaged with the best round's
+            agent, score, val = mixed["agent"], mixed["validation"], mixed["validation_tasks"]
         if r == 0:
             kept = True
         elif not self.trained_roles(r):
@@ -463,7 +533,7 @@ class Learner:
                              kept_instances=_read_json(folder / "selected.json"),
                              examples=_read_json(folder / "examples.json"),
                              train=_train_summaries(self.bundle(r)), seconds=dict(st.phase_seconds),
-                             policy=self.policy(r), note=note)
+                             policy=self.policy(r), note=note, mix=mixed)
         st.rounds = [x for x in st.rounds if x.round != r] + [result]
         st.phase = "done"
         if kept:

@@ -37,6 +37,9 @@ def round_rows(st: LearnState) -> list[list[str]]:
         decision = ("kept" if r.kept else "not kept") + (f" ({r.note})" if r.note else "")
         each = ", ".join(f"{k} {v:.1%}" for k, v in r.validation_agents.items()) if len(r.validation_agents) > 1 else ""
         val = "-" if r.note else f"{r.validation:.1%}" + (f" ({each})" if each else "")
+        if r.mix:  # learn.train.mix: the round's adapters averaged with the best round's, validated too
+            val += (f" [{r.mix['weight']:g} x this round + {1 - r.mix['weight']:g} x round {r.mix['with_round']}: "
+                    f"{r.mix['validation']:.1%}; this round alone: {r.mix['unmixed_validation']:.1%}]")
         rows.append([str(r.round), val, decision,
                      f"{s}/{a}" if a else "-", ex, f"{sum(r.seconds.values()) / 60:.1f}"])
     return rows

@@ -50,7 +50,12 @@ def ship(out: Path, dest: Path, round_: int | None = None, name: str | None = No
             shutil.copy2(adapter / f, tmp / role / f)
         _f16_safetensors(adapter / "adapter_model.safetensors", tmp / role / "adapter_model.safetensors")
         convert_adapter(tmp / role, base_dir / "config.json", tmp / role / "adapter.gguf", dtype="float16")
-        train_meta = json.loads((adapter / "planact_train.json").read_text())
+        if (adapter / "planact_mix.json").exists():  # learn.train.mix: an average of two rounds' adapters
+            shutil.copy2(adapter / "planact_mix.json", tmp / role / "planact_mix.json")
+            trained = Path(json.loads((adapter / "planact_mix.json").read_text())["adapters"][-1])
+        else:
+            trained = adapter
+        train_meta = json.loads((trained / "planact_train.json").read_text())
         (tmp / role / "planact_train.json").write_text(json.dumps(
             {k: train_meta[k] for k in ("role", "result", "settings")}, indent=1, default=str))
         roles[role] = role
@@ -122,6 +127,10 @@ def model_card(st: LearnState, r: int, bundle: dict[str, Any], learn_cfg: dict[s
              *([f"Not retrained in round {r}: " + ", ".join(f"the {k} is round {v}'s" for k, v in
                                                          bundle["from_round"].items()) + ".", ""]
                if bundle.get("from_round") else []),
+             *([f"The {', '.join(res.mix.get('unmixed', {}))} adapter is the average of round {r}'s and round "
+               f"{res.mix['with_round']}'s ({res.mix['weight']:g} and {1 - res.mix['weight']:g}, `learn.train.mix`): "
+               f"it validated at {res.mix['validation']:.1%}, round {r}'s own at {res.mix['unmixed_validation']:.1%}.",
+               ""] if res and res.mix and res.mix.get("chosen") else []),
              "## Data", "",
              f"- Tasks ({len(learn_cfg['tasks'])}, suite `{learn_cfg['suite']}`): " + ", ".join(learn_cfg["tasks"]),
              f"- Rollout seeds from {learn_cfg['seed_start']} (1,000 a round); validation seeds "

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-PHASES = ("rollouts", "select", "annotate", "export", "train", "validate", "decide")
+PHASES = ("rollouts", "select", "annotate", "export", "train", "validate", "mix", "decide")
 
 
 @dataclass
@@ -27,6 +27,9 @@ class RoundResult:
     agent: str | None = None  # the validation configuration that scored best (its score is `validation`)
     validation_agents: dict[str, float] = field(default_factory=dict)  # configuration -> success rate
     note: str | None = None  # e.g. why a round was not validated
+    # learn.train.mix: the round's adapters averaged with the best round's, validated as a second candidate:
+    # {weight, with_round, validation, validation_tasks, chosen}
+    mix: dict[str, Any] | None = None
 
 
 @dataclass
