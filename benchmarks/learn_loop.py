@@ -81,7 +81,9 @@ def main() -> None:
         per_min = f"{60 * n / secs['rollouts']:.1f}" if secs.get("rollouts") else "-"
         ex = "/".join(str(r.examples.get(k, {}).get("examples", "-")) for k in ("executor", "planner", "replanner"))
         tps = "/".join(str(r.train.get(k, {}).get("tokens_per_s", "-")) for k in ("executor", "planner", "replanner"))
-        t.add_row(str(r.round), f"{r.validation:.1%}", "yes" if r.kept else "no", f"{sum(secs.values()) / 60:.1f}",
+        mixed = f" (mix; alone {r.mix['unmixed_validation']:.1%})" if r.mix and r.mix.get("chosen") else \
+            (f" (mix {r.mix['validation']:.1%})" if r.mix else "")
+        t.add_row(str(r.round), f"{r.validation:.1%}{mixed}", "yes" if r.kept else "no", f"{sum(secs.values()) / 60:.1f}",
                   *[f"{secs[p] / 60:.1f}" if p in secs else "-" for p in PHASES[:-1]], str(n or "-"), per_min,
                   str(wins if n else "-"), str(sum(r.kept_instances.values()) or "-"), ex, tps)
     console.print(t)
