@@ -879,6 +879,10 @@ def test_shipping_a_round_copies_in_the_roles_it_carried_over_from_an_earlier_ro
     assert role_spec(f"local:{dest}", "planner") == f"local:{dest / 'planner'}?prompt=v2"
     card = (dest / "MODEL_CARD.md").read_text()
     assert "the planner is round 1's" in card and "| planner-dpo (round 1) | 5 |" in card
+    # round 1 carried that planner over in turn (say, from a shipped bundle unpacked there): its origin is kept
+    (out / "rounds/1/adapters/bundle.json").write_text(json.dumps({"from_round": {"planner-dpo": 0}}))
+    again = json.loads((ship(out, tmp_path / "planact-y", name="planact-y") / "bundle.json").read_text())
+    assert again["from_round"] == {"planner": 0}
 
 
 def test_an_executor_that_starts_from_the_best_round_is_preference_tuned_from_its_adapter(tmp_path, monkeypatch):

@@ -93,6 +93,9 @@ def _adapter_dir(src: Path, entry: str) -> tuple[Path | None, int | None]:
     if spec.provider != "local" or not (path / "adapter_model.safetensors").is_file():
         return None, None
     trained_in = path.parent.parent.name if path.parent.name == "adapters" else ""
+    carried = path.parent / "bundle.json"  # that round carried the role over from an earlier one in turn
+    if carried.exists() and path.name in (json.loads(carried.read_text()).get("from_round") or {}):
+        return path, int(json.loads(carried.read_text())["from_round"][path.name])
     return path, int(trained_in) if trained_in.isdigit() else None
 
 
