@@ -65,13 +65,10 @@ def mix_adapters(adapters: list[str | Path], weights: list[float], output: str |
         {"adapters": [str(p.resolve()) for p in paths], "weights": list(weights), "base": base_spec,
          "combination": "cat", "rank": cfg.get("r")}, indent=1))
     _llamacpp_copy(saved, base_spec, base_dir)
-    if saved != tmp:
-        saved.rename(tmp.with_name(tmp.name + "-mix"))
-        shutil.rmtree(tmp)
-        tmp.with_name(tmp.name + "-mix").rename(tmp)
     if output.exists():
         shutil.rmtree(output)
-    tmp.rename(output)
+    saved.rename(output)
+    shutil.rmtree(tmp, ignore_errors=True)  # the staging folder when PEFT saved into a subfolder of it
     return output
 
 
