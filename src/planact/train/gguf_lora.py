@@ -26,6 +26,17 @@ def _permute(w: np.ndarray, n_head: int) -> np.ndarray:
     return w.reshape(n_head, 2, w.shape[0] // n_head // 2, *w.shape[1:]).swapaxes(1, 2).reshape(w.shape)
 
 
+def convert_for_gguf_base(adapter: str | Path, base_spec: str, base_dir: str | Path) -> Path | None:
+    """`adapter.gguf` beside a LoRA adapter whose base is a GGUF file (`base_spec`, as trained; `base_dir`:
+    the Hugging Face folder it was trained from), so that it runs on llama.cpp; None for any other base.
+    A failed conversion raises."""
+    from ..llm.registry import resolve_local_path
+
+    if resolve_local_path(base_spec.removeprefix("hf:")).suffix != ".gguf":
+        return None
+    return convert_adapter(adapter, Path(base_dir) / "config.json")
+
+
 def convert_adapter(adapter: str | Path, base_config: str | Path, output: str | Path | None = None,
                     dtype: str = "float32") -> Path:
     """`base_config`: the base's Hugging Face config.json (heads and layers); `dtype`: float32 or

@@ -14,6 +14,7 @@ import warnings
 from pathlib import Path
 
 from .base import trainable_base
+from .gguf_lora import convert_for_gguf_base
 
 _TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "chat_template.jinja", "special_tokens_map.json")
 
@@ -64,18 +65,10 @@ def mix_adapters(adapters: list[str | Path], weights: list[float], output: str |
     (saved / "planact_mix.json").write_text(json.dumps(
         {"adapters": [str(p.resolve()) for p in paths], "weights": list(weights), "base": base_spec,
          "combination": "cat", "rank": cfg.get("r")}, indent=1))
-    _llamacpp_copy(saved, base_spec, base_dir)
+    convert_for_gguf_base(saved, base_spec, base_dir)  # adapter.gguf: the mix runs on llama.cpp too
     if output.exists():
         shutil.rmtree(output)
     saved.rename(output)
     shutil.rmtree(tmp, ignore_errors=True)  # the staging folder when PEFT saved into a subfolder of it
     return output
 
-
-def _llamacpp_copy(folder: Path, base_spec: str, base_dir: Path) -> None:
-    from ..llm.registry import resolve_local_path
-
-    if resolve_local_path(base_spec.removeprefix("hf:")).suffix == ".gguf":
-        from .gguf_lora import convert_adapter
-
-        convert_adapter(folder, base_dir / "config.json")

@@ -210,16 +210,13 @@ def log_callback(on_log: OnLog | None):  # noqa: ANN201 - a transformers Trainer
 def _llamacpp_adapter(output: Path, base_dir: Path, base_spec: str, on_log: OnLog | None) -> str | None:
     """A LoRA on a GGUF base also gets `adapter.gguf`, so `local:OUTPUT` runs on llama.cpp (with
     grammars). Any other base, or a failed conversion, leaves the transformers runtime."""
-    from ..llm.registry import resolve_local_path
-
     if not (output / "adapter_config.json").exists():
         return None
     try:
-        if resolve_local_path(base_spec).suffix != ".gguf":
-            return None
-        from .gguf_lora import convert_adapter
+        from .gguf_lora import convert_for_gguf_base
 
-        return str(convert_adapter(output, base_dir / "config.json"))
+        converted = convert_for_gguf_base(output, base_spec, base_dir)
+        return str(converted) if converted else None
     except Exception as err:  # noqa: BLE001 - the adapter itself is saved and usable on transformers
         if on_log:
             on_log({"step": 0, "warning": f"no llama.cpp copy of the adapter ({err}); it runs on transformers"})
